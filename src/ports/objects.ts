@@ -1,0 +1,57 @@
+/**
+ * Object storage (S3 in AWS, a directory tree locally), addressed by `s3://bucket/key` URIs.
+ * Bodies stream: nothing here requires holding a whole object in memory.
+ */
+export interface ObjectInfo {
+  uri: string;
+  bucket: string;
+  key: string;
+  size: number;
+  lastModified: Date;
+  etag?: string;
+  contentType?: string;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** SSE-KMS key id; when absent adapters use AES256 server-side encryption (lava's rule). */
+  kmsKeyId?: string;
+  metadata?: Record<string, string>;
+}
+
+export type Body = Uint8Array | string | ReadableStream<Uint8Array> | Blob;
+
+export interface ListInput {
+  /** `/` lists one level and reports sub-prefixes. */
+  delimiter?: string;
+  continuationToken?: string;
+  maxKeys?: number;
+}
+
+export interface ListPage {
+  objects: ObjectInfo[];
+  /** Common prefixes (full `s3://bucket/prefix/` URIs) when a delimiter is given. */
+  prefixes: string[];
+  continuationToken?: string;
+}
+
+export interface ObjectStore {
+  put(uri: string, body: Body, opts?: PutOptions): Promise<void>;
+  /** Throws NotFoundError when absent. */
+  get(uri: string): Promise<ReadableStream<Uint8Array>>;
+  head(uri: string): Promise<ObjectInfo | undefined>;
+  /** Lists keys starting with the key part of `prefixUri`. */
+  list(prefixUri: string, input?: ListInput): Promise<ListPage>;
+  delete(uri: string): Promise<void>;
+  createBucket(bucket: string): Promise<void>;
+}
+
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!m) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: m[1]!, key: m[2]! };
+}
+
+export function s3Uri(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}
