@@ -1,0 +1,151 @@
+/** `lava dispatcher` / `lava-dispatcher`: the original's options (platform.md §5.1) and output. */
+import { defineCommand } from "citty";
+import { existsSync } from "node:fs";
+import { backendArgs, loggerFrom, loggingArgs, portsFrom, realmFrom, str, type CommonOptions } from "../common.ts";
+import { UsageError } from "../../core/errors.ts";
+import { LavaConfig, parseDuration } from "../../core/config.ts";
+import { dispatchJob } from "../../core/dispatch.ts";
+
+export default defineCommand({
+  meta: { description: "Lava job dispatcher: send dispatch messages to worker queues." },
+  args: {
+    "job-id": { type: "positional", required: false, description: "One or more job ids of the realm", valueHint: "job-id" },
+    realm: { type: "string", alias: "r", valueHint: "REALM", description: "Lava realm (default $LAVA_REALM)" },
+    worker: { type: "string", alias: "w", valueHint: "WORKER", description: "Target worker; when absent it is read from the job" },
+    queue: { type: "string", alias: "q", valueHint: "NAME", description: "Queue name (default lava-<realm>-<worker>)" },
+    delay: { type: "string", alias: "d", valueHint: "DURATION", description: "Delay the dispatch, 0 up to SQS_MAX_DELAY_MINS minutes; default 0" },
+    param: { type: "string", alias: "p", valueHint: "name=VALUE", description: "Dispatch parameter (repeatable; dotted names nest)" },
+    global: { type: "string", alias: "g", valueHint: "name=VALUE", description: "Dispatch global (repeatable; dotted names nest)" },
+    "check-dispatch": { type: "boolean", description: "Send nothing when the NO_DISPATCH flag file exists" },
+    ...backendArgs,
+    ...loggingArgs,
+  },
+  async run({ args, rawArgs }) {
+    const realm = realmFromOrUsage(args as CommonOptions);
+    const config = new LavaConfig();
+    const delaySeconds = delayArg(str(args.delay), config.int("SQS_MAX_DELAY_MINS"));
+    const { positionals, params, globals } = scanRepeated(rawArgs);
+    if (positionals.length === 0) throw new UsageError("the following arguments are required: job-id");
+    const parameters = expandArg(params, "-p, --param");
+    const globalsMap = expandArg(globals, "-g, --global");
+    const log = loggerFrom(args as CommonOptions, { program: "lava-dispatcher", realm, jsonStyle: "dispatcher" });
+
+    if (args["check-dispatch"] && existsSync(config.str("NO_DISPATCH"))) {
+      log.warning(`Dispatch suppressed by presence of ${config.str("NO_DISPATCH")}`, { event_type: "dispatch" });
+      return 0;
+    }
+
+    const ports = await portsFrom(args as CommonOptions);
+    let status = 0;
+    try {
+      for (const jobId of positionals) {
+        try {
+          const runId = await dispatchJob(ports, {
+            realm,
+            jobId,
+            worker: str(args.worker),
+            parameters,
+            globals: globalsMap,
+            delaySeconds,
+            queue: str(args.queue),
+          });
+          log.info(`${jobId}@${realm} dispatched (${runId})`, { event_type: "dispatch", job_id: jobId, run_id: runId });
+        } catch (err) {
+          status = 1;
+          log.error(`${jobId}@${realm} dispatch failed - ${(err as Error).message}`, { event_type: "dispatch", job_id: jobId });
+        }
+      }
+    } finally {
+      await ports.close().catch(() => {});
+    }
+    return status;
+  },
+});
+
+function realmFromOrUsage(args: CommonOptions): string {
+  try {
+    return realmFrom(args);
+  } catch {
+    throw new UsageError("Lava realm must be specified");
+  }
+}
+
+/** `-d`: a duration rounded to whole seconds, 0..maxMinutes×60. */
+export function delayArg(text: string | undefined, maxMinutes: number): number {
+  if (text === undefined) return 0;
+  let seconds: number;
+  try {
+    seconds = Math.round(parseDuration(text));
+  } catch (err) {
+    throw new UsageError(`Bad -d, --delay value: ${(err as Error).message}`);
+  }
+  if (!(seconds >= 0 && seconds <= 60 * maxMinutes)) {
+    throw new UsageError(`Bad -d, --delay value: Must be between 0 and ${maxMinutes} minutes`);
+  }
+  return seconds;
+}
+
+const VALUE_OPTIONS = new Set(["-r", "--realm", "-w", "--worker", "-q", "--queue", "-d", "--delay", "--profile", "--backend", "-l", "--level", "--log", "--tag"]);
+
+/** Job ids and the repeatable -p/-g values, in order (citty keeps only the last of a repeated option). */
+export function scanRepeated(argv: string[]): { positionals: string[]; params: string[]; globals: string[] } {
+  const positionals: string[] = [];
+  const params: string[] = [];
+  const globals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    const target = a === "-p" || a === "--param" ? params : a === "-g" || a === "--global" ? globals : undefined;
+    if (target) {
+      target.push(argv[++i] ?? "");
+      continue;
+    }
+    const inline = /^(--param|--global)=(.*)$/s.exec(a) ?? /^(-p|-g)(.+)$/s.exec(a);
+    if (inline) {
+      (inline[1] === "--param" || inline[1] === "-p" ? params : globals).push(inline[2]!);
+      continue;
+    }
+    if (VALUE_OPTIONS.has(a)) {
+      i++;
+      continue;
+    }
+    if (a.startsWith("-") && a !== "-") continue;
+    positionals.push(a);
+  }
+  return { positionals, params, globals };
+}
+
+/** `name=VALUE` pairs into a map; dotted names become nested maps (values stay strings). */
+export function expandNameValues(pairs: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new Error(`${pair}: expected name=VALUE`);
+    const path = pair.slice(0, eq).split(".");
+    const value = pair.slice(eq + 1);
+    if (path.some((p) => p === "")) throw new Error(`${pair.slice(0, eq)}: empty name component`);
+    let node = out;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      if (next === undefined) node = node[key] = {} as Record<string, unknown>;
+      else if (typeof next === "object" && next !== null) node = next as Record<string, unknown>;
+      else throw new Error(`${key}: cannot be both a value and a parent of other values`);
+    }
+    const leaf = path[path.length - 1]!;
+    if (typeof node[leaf] === "object" && node[leaf] !== null) throw new Error(`${leaf}: cannot be both a value and a parent of other values`);
+    node[leaf] = value;
+  }
+  return out;
+}
+
+function expandArg(pairs: string[], flag: string): Record<string, unknown> | undefined {
+  if (pairs.length === 0) return undefined;
+  try {
+    return expandNameValues(pairs);
+  } catch (err) {
+    throw new UsageError(`Bad ${flag} args: ${(err as Error).message}`);
+  }
+}

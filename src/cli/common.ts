@@ -1,0 +1,113 @@
+/**
+ * Options every lava command shares, and the helpers that turn them into a logger, a realm name
+ * and a port bundle, so all commands behave the same. Spread the groups a command needs into its
+ * citty `args`: `args: { ...realmArgs, ...backendArgs, ...loggingArgs, worker: {...} }`.
+ */
+import type { Ports } from "../ports/index.ts";
+import { backendFromEnv, localHome, openPorts, type Backend } from "../adapters/index.ts";
+import { createLogger, parseLevel, type Logger, type JsonStyle } from "../core/log.ts";
+import { UsageError } from "../core/errors.ts";
+
+export const realmArgs = {
+  realm: { type: "string", alias: "r", valueHint: "REALM", description: "Lava realm (default $LAVA_REALM)" },
+} as const;
+
+export const backendArgs = {
+  profile: { type: "string", valueHint: "PROFILE", description: "AWS profile (aws backend)" },
+  backend: { type: "string", valueHint: "local|aws", description: "Where the realm lives (default $LAVA_BACKEND or local)" },
+} as const;
+
+export const loggingArgs = {
+  level: { type: "string", alias: "l", valueHint: "LEVEL", description: "Log level: debug, info, warning, error, critical (default $LAVA_LOGLEVEL or info)" },
+  log: { type: "string", valueHint: "FILE|@FACILITY", description: "Log to a file, or to syslog with @facility (e.g. @local0); default stderr" },
+  "log-json": { type: "boolean", description: "Log one JSON object per line" },
+  tag: { type: "string", valueHint: "TAG", description: "Tag on log lines (default the program name)" },
+  colour: { type: "boolean", default: true, description: "Colour log lines on a terminal (-c, --no-colour or --no-color turn it off)" },
+} as const;
+
+export const commonArgs = { ...realmArgs, ...backendArgs, ...loggingArgs } as const;
+
+/** What the common options parse into (citty's parsed args are loosely typed). */
+export interface CommonOptions {
+  realm?: string;
+  profile?: string;
+  backend?: string;
+  level?: string;
+  log?: string;
+  "log-json"?: boolean;
+  logJson?: boolean;
+  tag?: string;
+  colour?: boolean;
+}
+
+export function str(value: unknown): string | undefined {
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+/** `-r/--realm`, else `$LAVA_REALM`; a usage error when neither is set. */
+export function realmFrom(args: CommonOptions, env: NodeJS.ProcessEnv = process.env): string {
+  const realm = str(args.realm) ?? str(env.LAVA_REALM);
+  if (!realm) throw new UsageError("a realm is needed: use -r/--realm or set LAVA_REALM");
+  return realm;
+}
+
+export function backendFrom(args: CommonOptions, env: NodeJS.ProcessEnv = process.env): Backend {
+  const flag = str(args.backend);
+  if (flag === undefined) {
+    try {
+      return backendFromEnv(env);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  if (flag !== "local" && flag !== "aws") throw new UsageError(`--backend must be local or aws, not "${flag}"`);
+  return flag;
+}
+
+/** Opens the ports of the chosen backend (the AWS SDK is loaded only for `aws`). */
+export async function portsFrom(args: CommonOptions, env: NodeJS.ProcessEnv = process.env): Promise<Ports> {
+  const backend = backendFrom(args, env);
+  return openPorts({ backend, home: localHome(env), profile: str(args.profile), region: str(env.AWS_REGION) ?? str(env.AWS_DEFAULT_REGION) });
+}
+
+export interface LoggerDefaults {
+  /** Program name: JSON `event_source` and default tag. */
+  program: string;
+  tag?: string;
+  realm?: string;
+  worker?: string;
+  jsonStyle?: JsonStyle;
+}
+
+/** A logger configured from the logging options; a bad level is a usage error. */
+export function loggerFrom(args: CommonOptions, defaults: LoggerDefaults): Logger {
+  const level = str(args.level);
+  if (level !== undefined) {
+    try {
+      parseLevel(level);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  return createLogger({
+    level,
+    target: str(args.log),
+    json: Boolean(args["log-json"] ?? args.logJson),
+    jsonStyle: defaults.jsonStyle,
+    tag: str(args.tag) ?? defaults.tag ?? defaults.program,
+    eventSource: defaults.program,
+    colour: args.colour !== false,
+    realm: defaults.realm,
+    worker: defaults.worker,
+  });
+}
+
+/** Runs `fn` with ports open and closes them afterwards, whatever happens. */
+export async function withPorts<T>(args: CommonOptions, fn: (ports: Ports) => Promise<T>): Promise<T> {
+  const ports = await portsFrom(args);
+  try {
+    return await fn(ports);
+  } finally {
+    await ports.close();
+  }
+}

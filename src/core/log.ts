@@ -1,0 +1,174 @@
+/**
+ * Logging with the original lava's formats (platform.md §4.10).
+ *
+ * Levels are Python's: debug, info, warning, error, critical. One logger writes to one target:
+ * - stderr (default): `<tag>: <thread>: <message>`, coloured by level on a terminal unless disabled;
+ * - a file (`--log path`): `<asctime>: <LEVEL>: <thread>: <message>`;
+ * - syslog (`--log @local0`): `<tag>[<pid>]: <LEVEL>: <thread>: <message>` to /dev/log, else UDP 127.0.0.1:514.
+ * With `json`, each line is one JSON object instead (prefixed `<tag>: ` on syslog).
+ *
+ * JavaScript has no threads; `thread` is a field callers set (`worker-00`, `event`, `heartbeat`) and
+ * defaults to `MainThread` as in the original, so log analysis keyed on it keeps working.
+ * consola dispatches records to our reporter; formatting is ours because the formats are fixed.
+ */
+import { createConsola, type ConsolaInstance } from "consola/core";
+import { hostname } from "node:os";
+import { programName } from "./program.ts";
+import { formatLine, jsonLine, LEVEL_NUMBERS, type JsonStyle, type LevelName, type LogRecord } from "./log/format.ts";
+import { openSink, type Sink } from "./log/sinks.ts";
+import { redact } from "./log/redact.ts";
+
+export { redact, isSecretName } from "./log/redact.ts";
+export type { LevelName, LogRecord, JsonStyle } from "./log/format.ts";
+export { pyJson } from "./log/format.ts";
+
+export interface LogFields {
+  event_type?: string;
+  job_id?: string;
+  run_id?: string;
+  realm?: string;
+  worker?: string;
+  thread?: string;
+  [k: string]: unknown;
+}
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warning(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  critical(msg: string, fields?: LogFields): void;
+  /** A logger adding `fields` to every record (e.g. `{ thread: "worker-01" }`). */
+  child(fields: LogFields): Logger;
+}
+
+export interface LoggerOptions {
+  /** Level name (any case; Python aliases WARN/FATAL accepted). Default `$LAVA_LOGLEVEL` or info. */
+  level?: string;
+  /** undefined or "-" = stderr; "@facility" = syslog; anything else = file path (appended). */
+  target?: string;
+  /** One JSON object per line. */
+  json?: boolean;
+  /** Key layout of JSON lines: the worker's (default) or the dispatcher's (no thread, local timestamp). */
+  jsonStyle?: JsonStyle;
+  /** Log prefix, syslog tag and JSON `tag`. Default: the program name. */
+  tag?: string;
+  /** Program name, JSON `event_source`. Default: basename of argv[1] / `lava`. */
+  eventSource?: string;
+  /** Colour stderr lines by level (only when stderr is a terminal and NO_COLOR is unset). Default true. */
+  colour?: boolean;
+  /** Constants put on every JSON record (omitted when empty). `host` defaults to the hostname. */
+  realm?: string;
+  worker?: string;
+  host?: string;
+  /** Fields on every record; `thread` defaults to MainThread. */
+  fields?: LogFields;
+  /** Tests: where stderr-format lines go instead of process.stderr. */
+  write?: (line: string) => void;
+  /** Tests: syslog socket path instead of /dev/log. */
+  syslogSocket?: string;
+}
+
+/** The numeric threshold of a level name; throws on an unknown name (usage error upstream). */
+export function parseLevel(name: string): number {
+  const n = LEVEL_NUMBERS[name.trim().toUpperCase()];
+  if (n === undefined) throw new Error(`unknown log level "${name}" (use debug, info, warning, error or critical)`);
+  return n;
+}
+
+const LEVELS: readonly LevelName[] = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
+const CONSOLA_TYPE: Record<LevelName, "debug" | "info" | "warn" | "error" | "fatal"> = {
+  DEBUG: "debug",
+  INFO: "info",
+  WARNING: "warn",
+  ERROR: "error",
+  CRITICAL: "fatal",
+};
+
+/** What consola carries to our reporter; no `message` key so consola passes it through untouched. */
+interface Envelope {
+  rec: LogRecord;
+}
+
+type Emit = (rec: LogRecord) => void;
+
+function makeLogger(emit: Emit, threshold: number, base: LogFields): Logger {
+  const log = (level: LevelName, msg: string, fields?: LogFields): void => {
+    if (LEVEL_NUMBERS[level]! < threshold) return;
+    const merged: LogFields = fields ? { ...base, ...fields } : { ...base };
+    emit({ time: preciseNow(), level, message: msg, fields: redact(merged) as LogFields });
+  };
+  return {
+    debug: (m, f) => log("DEBUG", m, f),
+    info: (m, f) => log("INFO", m, f),
+    warning: (m, f) => log("WARNING", m, f),
+    error: (m, f) => log("ERROR", m, f),
+    critical: (m, f) => log("CRITICAL", m, f),
+    child: (fields) => makeLogger(emit, threshold, { ...base, ...fields }),
+  };
+}
+
+/** Epoch milliseconds with a sub-millisecond fraction, so JSON timestamps can show microseconds. */
+function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The invoked program name (`lava-worker`, ...), as recorded by src/main.ts. */
+export function defaultProgramName(): string {
+  return programName();
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const threshold = parseLevel(opts.level ?? process.env.LAVA_LOGLEVEL ?? "info");
+  const eventSource = opts.eventSource ?? defaultProgramName();
+  const tag = opts.tag ?? eventSource;
+  const sink: Sink = openSink({
+    target: opts.target,
+    tag,
+    colour: opts.colour ?? true,
+    write: opts.write,
+    syslogSocket: opts.syslogSocket,
+  });
+  const constants = {
+    event_source: eventSource,
+    realm: opts.realm,
+    worker: opts.worker,
+    host: opts.host ?? hostname(),
+    tag,
+  };
+  const style = opts.jsonStyle ?? "worker";
+  const consola: ConsolaInstance = createConsola({
+    level: 5,
+    throttle: 0,
+    reporters: [
+      {
+        log: (logObj) => {
+          const env = logObj.args[0] as Envelope;
+          const rec = env.rec;
+          const text = opts.json
+            ? (sink.isSyslog ? `${tag}: ` : "") + jsonLine(rec, constants, style)
+            : formatLine(rec, sink.format, tag);
+          sink.write(rec.level, text);
+        },
+      },
+    ],
+  });
+  const emit: Emit = (rec) => consola[CONSOLA_TYPE[rec.level]]({ rec } satisfies Envelope);
+  return makeLogger(emit, threshold, { thread: "MainThread", ...opts.fields });
+}
+
+/** Drops everything. */
+export function silentLogger(): Logger {
+  const noop = (): void => {};
+  const logger: Logger = { debug: noop, info: noop, warning: noop, error: noop, critical: noop, child: () => logger };
+  return logger;
+}
+
+/** Keeps every record (all levels) in `records`, for tests. Children share the same array. */
+export function memoryLogger(): Logger & { records: LogRecord[] } {
+  const records: LogRecord[] = [];
+  const logger = makeLogger((rec) => records.push(rec), 0, { thread: "MainThread" });
+  return Object.assign(logger, { records });
+}
+
+export { LEVELS };

@@ -1,0 +1,25 @@
+/**
+ * Secrets never reach a log line. Field names that look like they hold secret material have their
+ * values replaced, at any depth. The list errs on the side of hiding: a hidden harmless value costs
+ * less than a leaked password.
+ */
+const SECRET_NAME =
+  /(pass(word|wd|phrase)?$|^pwd$|secret|token|credential|private[_-]?key|access[_-]?key|api[_-]?key|session[_-]?key|client[_-]?key|sig(nature)?$|^authorization$|^cookie$)/i;
+
+export const REDACTED = "********";
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/** A copy of `value` with the values of secret-named fields replaced by REDACTED. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 20 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  if (value instanceof Date || value instanceof Uint8Array || value instanceof Error) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = isSecretName(k) && v !== undefined && v !== null && v !== "" ? REDACTED : redact(v, depth + 1);
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+/** Where formatted log lines go: stderr, an appended file, or syslog. */
+import { closeSync, openSync, writeSync } from "node:fs";
+import type { LevelName, LineFormat } from "./format.ts";
+import { openSyslog, parseFacility, type SyslogTransport } from "./syslog.ts";
+
+export interface Sink {
+  format: LineFormat;
+  /** Lines are written to syslog with a `<tag>: ` prefix when they are JSON. */
+  isSyslog: boolean;
+  write(level: LevelName, line: string): void;
+  close(): void;
+}
+
+export interface SinkOptions {
+  target?: string;
+  tag: string;
+  colour: boolean;
+  write?: (line: string) => void;
+  syslogSocket?: string;
+}
+
+const COLOURS: Record<LevelName, [string, string]> = {
+  DEBUG: ["\x1b[2m", "\x1b[22m"],
+  INFO: ["", ""],
+  WARNING: ["\x1b[33m", "\x1b[39m"],
+  ERROR: ["\x1b[31m", "\x1b[39m"],
+  CRITICAL: ["\x1b[1;31m", "\x1b[22;39m"],
+};
+
+export function openSink(opts: SinkOptions): Sink {
+  const target = opts.target?.trim();
+  if (!target || target === "-") return stderrSink(opts);
+  if (target.startsWith("@")) return syslogSink(target.slice(1), opts);
+  return fileSink(target);
+}
+
+function stderrSink(opts: SinkOptions): Sink {
+  const out = opts.write;
+  const colour = !out && opts.colour && process.stderr.isTTY === true && !process.env.NO_COLOR;
+  return {
+    format: "stderr",
+    isSyslog: false,
+    write(level, line) {
+      if (out) return out(line);
+      const [on, off] = colour ? COLOURS[level] : ["", ""];
+      process.stderr.write(`${on}${line}${off}\n`);
+    },
+    close() {},
+  };
+}
+
+function fileSink(path: string): Sink {
+  let fd: number;
+  try {
+    fd = openSync(path, "a");
+  } catch (e) {
+    throw new Error(`cannot open log file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return {
+    format: "file",
+    isSyslog: false,
+    // Synchronous so a line is on disk before a crash or process.exit.
+    write(_level, line) {
+      writeSync(fd, `${line}\n`);
+    },
+    close() {
+      closeSync(fd);
+    },
+  };
+}
+
+const SEVERITY: Record<LevelName, number> = { DEBUG: 7, INFO: 6, WARNING: 4, ERROR: 3, CRITICAL: 2 };
+
+function syslogSink(facilityName: string, opts: SinkOptions): Sink {
+  const facility = parseFacility(facilityName);
+  const transport: SyslogTransport = openSyslog(opts.syslogSocket);
+  return {
+    format: "syslog",
+    isSyslog: true,
+    write(level, line) {
+      // Like Python's SysLogHandler: `<PRI>` then the message then a NUL; the daemon adds time and host.
+      transport.send(`<${facility * 8 + SEVERITY[level]}>${line}\0`);
+    },
+    close() {
+      transport.close();
+    },
+  };
+}
