@@ -8,3 +8,13 @@ export function programName(): string {
 export function setProgramName(value: string): void {
   name = value;
 }
+
+/**
+ * The argv that runs this same program again: the executable alone when compiled (Bun's compiled
+ * programs see their entry as a `/$bunfs/` path), else the runtime plus the entry script.
+ */
+export function selfCommand(): string[] {
+  const entry = Bun.main;
+  if (entry.startsWith("/$bunfs/") || entry.includes("~BUN")) return [process.execPath];
+  return [process.execPath, entry];
+}
