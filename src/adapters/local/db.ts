@@ -1,0 +1,170 @@
+/**
+ * The one SQLite database of a local realm home: every table, queue, parameter and outbox lives here.
+ *
+ * WAL mode lets readers run while one writer commits, and `busy_timeout` makes a second writer (another
+ * worker process) wait for the lock instead of failing. Every read-modify-write runs in
+ * `BEGIN IMMEDIATE`, which takes the write lock up front, so two processes never both act on what they
+ * read (for example, never both receive the same queue message).
+ */
+import { Database } from "bun:sqlite";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+
+/** How long a writer waits for another process's transaction before SQLite reports "database is locked". */
+export const BUSY_TIMEOUT_MS = 15_000;
+
+/** Milliseconds since the epoch. Injected so tests can move time without sleeping. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS local_tables (
+  name TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+-- Key columns have no declared type, so SQLite keeps numbers as numbers and text as text: numbers sort
+-- numerically and text by UTF-8 bytes (BINARY collation), the orders DynamoDB uses for N and S keys.
+-- Tables without a range key store '' in rk.
+CREATE TABLE IF NOT EXISTS local_items (
+  tbl TEXT NOT NULL,
+  hk NOT NULL,
+  rk NOT NULL,
+  item TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  PRIMARY KEY (tbl, hk, rk)
+) WITHOUT ROWID;
+-- One row per item per secondary index it appears in (sparse: items lacking an index key are absent).
+CREATE TABLE IF NOT EXISTS local_index_entries (
+  tbl TEXT NOT NULL,
+  idx TEXT NOT NULL,
+  ihk NOT NULL,
+  irk NOT NULL,
+  hk NOT NULL,
+  rk NOT NULL,
+  PRIMARY KEY (tbl, idx, ihk, irk, hk, rk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS local_index_entries_item ON local_index_entries (tbl, hk, rk);
+CREATE TRIGGER IF NOT EXISTS local_items_deleted AFTER DELETE ON local_items BEGIN
+  DELETE FROM local_index_entries WHERE tbl = old.tbl AND hk = old.hk AND rk = old.rk;
+END;
+
+CREATE TABLE IF NOT EXISTS local_queues (
+  name TEXT PRIMARY KEY,
+  visibility_timeout INTEGER NOT NULL,
+  retention INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS local_messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  queue TEXT NOT NULL,
+  body TEXT NOT NULL,
+  sent_at INTEGER NOT NULL,
+  visible_at INTEGER NOT NULL,
+  receive_count INTEGER NOT NULL DEFAULT 0,
+  receipt TEXT
+);
+CREATE INDEX IF NOT EXISTS local_messages_ready ON local_messages (queue, visible_at, seq);
+CREATE UNIQUE INDEX IF NOT EXISTS local_messages_receipt ON local_messages (receipt) WHERE receipt IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS local_object_meta (
+  bucket TEXT NOT NULL,
+  key TEXT NOT NULL,
+  content_type TEXT,
+  kms_key_id TEXT,
+  metadata TEXT,
+  etag TEXT,
+  PRIMARY KEY (bucket, key)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS local_parameters (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  secure INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS local_secrets (
+  id TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS local_notifications (
+  id TEXT PRIMARY KEY,
+  topic TEXT NOT NULL,
+  subject TEXT,
+  message TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS local_metrics (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  namespace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value REAL NOT NULL,
+  unit TEXT,
+  dimensions TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS local_events_bus (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  bus TEXT NOT NULL,
+  source TEXT NOT NULL,
+  detail_type TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  resources TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS local_email (
+  id TEXT PRIMARY KEY,
+  sender TEXT NOT NULL,
+  recipients TEXT NOT NULL,
+  cc TEXT NOT NULL,
+  bcc TEXT NOT NULL,
+  reply_to TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  text_body TEXT,
+  html_body TEXT,
+  raw BLOB,
+  region TEXT,
+  configuration_set TEXT,
+  at INTEGER NOT NULL
+);
+`;
+
+/** Opens (creating when absent) the realm database at `path` and brings its schema up to date. */
+export function openDatabase(path: string): Database {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { create: true, strict: true });
+  db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // Switching to WAL needs a moment of exclusive access; when several processes open a fresh file at
+  // once, one of them may see SQLITE_BUSY here even with busy_timeout set, so retry briefly.
+  retryBusy(() => db.run("PRAGMA journal_mode = WAL"));
+  db.run("PRAGMA synchronous = NORMAL");
+  retryBusy(() => db.transaction(() => db.run(SCHEMA)).immediate());
+  return db;
+}
+
+/** Runs `fn` in a `BEGIN IMMEDIATE` transaction: the write lock is held from the first statement. */
+export function writeTransaction<T>(db: Database, fn: () => T): T {
+  return retryBusy(() => db.transaction(fn).immediate());
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || /database is locked/i.test(String(err));
+}
+
+function retryBusy<T>(fn: () => T, attempts = 5): T {
+  for (let i = 1; ; i++) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!isBusy(err) || i >= attempts) throw err;
+      Bun.sleepSync(20 * i);
+    }
+  }
+}

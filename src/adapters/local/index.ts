@@ -1,0 +1,98 @@
+/**
+ * The `local` backend, lava's embedded default: a realm home directory holding
+ * - `lava.db`: one SQLite database (WAL) with the tables, the queues, parameters, secrets and the
+ *   outboxes of notifications, metrics, events and email;
+ * - `objects/<bucket>/<key>`: the object store;
+ * - `kms.key`: the key of the local stand-in for KMS (see kms.ts: not real key management).
+ *
+ * Several worker processes on one machine may open the same home at once: every read-modify-write is a
+ * `BEGIN IMMEDIATE` transaction and SQLite serialises them.
+ */
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Ports } from "../../ports/index.ts";
+import { openDatabase, systemClock, type Clock } from "./db.ts";
+import { LocalKms } from "./kms.ts";
+import { LocalObjectStore } from "./objects.ts";
+import { LocalQueue } from "./queue.ts";
+import { LocalEmail, LocalEventBus, LocalMetrics, LocalNotifications, LocalParameters, type DebugLog } from "./services.ts";
+import { LocalTableStore } from "./tables.ts";
+import { Wakeup } from "./wakeup.ts";
+
+export type { Clock } from "./db.ts";
+export type { DebugLog } from "./services.ts";
+
+export interface LocalPortsOptions {
+  /** The realm home directory; created when absent. */
+  home: string;
+  /** Time source for timestamps, visibility and retention. Default: the system clock. Tests inject one. */
+  clock?: Clock;
+  /**
+   * Where notification / metric / event / email debug lines go. Default: stderr when
+   * `LAVA_LOCAL_DEBUG` is set, otherwise nowhere (the tables are the record).
+   */
+  log?: DebugLog;
+}
+
+/** Local-only operations that have no port in AWS terms (parameters and secrets are set outside lava there). */
+export interface LocalAdmin {
+  readonly home: string;
+  readonly dbPath: string;
+  readonly objectsRoot: string;
+  putParameter(name: string, value: string, opts?: { secure?: boolean }): void;
+  putSecret(id: string, value: string): void;
+  /** Deletes table items whose TTL has passed (also done on open and every 10 minutes of writes). */
+  sweepExpiredItems(): number;
+}
+
+export interface LocalPorts extends Ports {
+  readonly backend: "local";
+  readonly local: LocalAdmin;
+}
+
+export async function openLocalPorts(opts: LocalPortsOptions): Promise<LocalPorts> {
+  const home = resolve(opts.home);
+  const objectsRoot = join(home, "objects");
+  mkdirSync(objectsRoot, { recursive: true });
+  const dbPath = join(home, "lava.db");
+  const db = openDatabase(dbPath);
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? defaultLog();
+  const wakeup = new Wakeup(db, dbPath);
+  const tables = new LocalTableStore(db, clock);
+  const params = new LocalParameters(db, clock, new LocalKms(home));
+  const queues = new LocalQueue(db, clock, wakeup);
+  tables.sweepExpired();
+  let closed = false;
+  return {
+    backend: "local",
+    tables,
+    queues,
+    objects: new LocalObjectStore(db, objectsRoot),
+    notifications: new LocalNotifications(db, clock, log),
+    metrics: new LocalMetrics(db, clock, log),
+    params,
+    eventBus: new LocalEventBus(db, clock, log),
+    email: new LocalEmail(db, clock, log),
+    local: {
+      home,
+      dbPath,
+      objectsRoot,
+      putParameter: (name, value, o) => params.putParameter(name, value, o),
+      putSecret: (id, value) => params.putSecret(id, value),
+      sweepExpiredItems: () => tables.sweepExpired(),
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      queues.close();
+      wakeup.close();
+      db.close(false);
+    },
+  };
+}
+
+function defaultLog(): DebugLog {
+  if (!process.env.LAVA_LOCAL_DEBUG) return { debug() {} };
+  return { debug: (msg) => process.stderr.write(`lava-local: DEBUG: ${msg}\n`) };
+}

@@ -1,0 +1,171 @@
+/**
+ * The small ports, locally: each call is a row in an inspectable table (`local_notifications`,
+ * `local_metrics`, `local_events_bus`, `local_email`, the "outbox") plus a debug log line. Nothing leaves
+ * the machine. Message bodies are not logged: they may hold anything a job wrote.
+ */
+import type { Database } from "bun:sqlite";
+import { randomUUID } from "node:crypto";
+import type {
+  EmailMessage,
+  EmailPort,
+  EventBusEntry,
+  EventBusPort,
+  MetricDatum,
+  MetricsPort,
+  NotificationPort,
+  ParameterPort,
+} from "../../ports/services.ts";
+import { NotFoundError, PortError } from "../../ports/errors.ts";
+import type { Clock } from "./db.ts";
+import type { LocalKms } from "./kms.ts";
+
+/** The part of the lava Logger these adapters use. */
+export interface DebugLog {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export class LocalNotifications implements NotificationPort {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly log: DebugLog,
+  ) {}
+
+  async publish(topicArn: string, message: string, opts: { subject?: string } = {}): Promise<string> {
+    const id = randomUUID();
+    this.db
+      .query("INSERT INTO local_notifications (id, topic, subject, message, at) VALUES (?, ?, ?, ?, ?)")
+      .run(id, topicArn, opts.subject ?? null, message, this.clock.now());
+    this.log.debug(`local notification ${id} to ${topicArn} (${message.length} chars)`, { topic: topicArn, subject: opts.subject });
+    return id;
+  }
+}
+
+export class LocalMetrics implements MetricsPort {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly log: DebugLog,
+  ) {}
+
+  async put(namespace: string, data: MetricDatum[]): Promise<void> {
+    const insert = this.db.query(
+      "INSERT INTO local_metrics (namespace, name, value, unit, dimensions, at) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    this.db.transaction(() => {
+      for (const d of data) {
+        insert.run(namespace, d.name, d.value, d.unit ?? null, JSON.stringify(d.dimensions ?? {}), (d.timestamp?.getTime() ?? this.clock.now()));
+      }
+    })();
+    for (const d of data) {
+      this.log.debug(`local metric ${namespace}/${d.name} = ${d.value} ${d.unit ?? ""}`.trimEnd(), { dimensions: d.dimensions });
+    }
+  }
+}
+
+export class LocalEventBus implements EventBusPort {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly log: DebugLog,
+  ) {}
+
+  async putEvents(entries: EventBusEntry[]): Promise<void> {
+    for (const e of entries) {
+      // EventBridge rejects entries whose detail is not a JSON object; so does the local bus.
+      if (!isJsonObject(e.detail)) throw new PortError(`event ${e.source}/${e.detailType}: detail must be a JSON object`);
+    }
+    const insert = this.db.query(
+      "INSERT INTO local_events_bus (bus, source, detail_type, detail, resources, at) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    const now = this.clock.now();
+    this.db.transaction(() => {
+      for (const e of entries) insert.run(e.eventBus ?? "default", e.source, e.detailType, e.detail, JSON.stringify(e.resources ?? []), now);
+    })();
+    for (const e of entries) this.log.debug(`local event ${e.source}/${e.detailType} on ${e.eventBus ?? "default"}`);
+  }
+}
+
+export class LocalEmail implements EmailPort {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly log: DebugLog,
+  ) {}
+
+  async send(msg: EmailMessage, opts: { region?: string; configurationSet?: string } = {}): Promise<string> {
+    if (msg.to.length + (msg.cc?.length ?? 0) + (msg.bcc?.length ?? 0) === 0) throw new PortError("email has no recipients");
+    const id = randomUUID();
+    this.db
+      .query(
+        `INSERT INTO local_email (id, sender, recipients, cc, bcc, reply_to, subject, text_body, html_body, raw, region, configuration_set, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        msg.from,
+        JSON.stringify(msg.to),
+        JSON.stringify(msg.cc ?? []),
+        JSON.stringify(msg.bcc ?? []),
+        JSON.stringify(msg.replyTo ?? []),
+        msg.subject,
+        msg.text ?? null,
+        msg.html ?? null,
+        msg.raw ?? null,
+        opts.region ?? null,
+        opts.configurationSet ?? null,
+        this.clock.now(),
+      );
+    this.log.debug(`local email ${id} queued in local_email for ${msg.to.length} recipient(s)`);
+    return id;
+  }
+}
+
+export class LocalParameters implements ParameterPort {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly kms: LocalKms,
+  ) {}
+
+  /** Values are stored in clear text; `decrypt` changes nothing locally (SecureString is only a flag). */
+  async getParameter(name: string): Promise<string> {
+    const row = this.db.query<{ value: string }, [string]>("SELECT value FROM local_parameters WHERE name = ?").get(name);
+    if (!row) throw new NotFoundError(`parameter ${name} does not exist`);
+    return row.value;
+  }
+
+  async getSecret(id: string): Promise<string> {
+    const row = this.db.query<{ value: string }, [string]>("SELECT value FROM local_secrets WHERE id = ?").get(id);
+    if (!row) throw new NotFoundError(`secret ${id} does not exist`);
+    return row.value;
+  }
+
+  async encrypt(keyId: string, plaintext: Uint8Array): Promise<Uint8Array> {
+    return this.kms.encrypt(keyId, plaintext);
+  }
+
+  async decrypt(ciphertext: Uint8Array): Promise<Uint8Array> {
+    return this.kms.decrypt(ciphertext);
+  }
+
+  /** Seeding (the port itself is read-only, as in AWS where parameters are set outside lava). */
+  putParameter(name: string, value: string, opts: { secure?: boolean } = {}): void {
+    this.db
+      .query("INSERT OR REPLACE INTO local_parameters (name, value, secure, updated_at) VALUES (?, ?, ?, ?)")
+      .run(name, value, opts.secure ? 1 : 0, this.clock.now());
+  }
+
+  putSecret(id: string, value: string): void {
+    this.db.query("INSERT OR REPLACE INTO local_secrets (id, value, updated_at) VALUES (?, ?, ?)").run(id, value, this.clock.now());
+  }
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
