@@ -1,0 +1,45 @@
+/**
+ * `dispatch`: queues a run of another job in this realm, passing this job's globals with `lava.parent_*`
+ * naming this job (times as ISO strings, as they travel through SQS).
+ *
+ * Divergence: the original writes `lava.parent_*` into this job's own globals as a side effect; we change a copy.
+ */
+import type { ActionKind } from "./types.ts";
+import { dispatchJob } from "../core/dispatch.ts";
+import { isoLocal } from "../core/state.ts";
+import { ActionError, checkFields, delaySeconds, renderOr, renderStructure } from "./support.ts";
+
+export const dispatchAction: ActionKind = {
+  name: "dispatch",
+  async run(action) {
+    checkFields(action, ["job_id"], null);
+    const delay = delaySeconds(action);
+    let parameters: Record<string, unknown> | undefined;
+    if (action.spec.parameters) {
+      try {
+        parameters = renderStructure(action, action.spec.parameters, 2) as Record<string, unknown>;
+      } catch (e) {
+        throw new ActionError(`Cannot render parameters - ${(e as Error).message}`);
+      }
+    }
+    const jobId = renderOr(action, action.spec.job_id, (r) => `Cannot render target job_id - ${r}`);
+    const job = action.run.job;
+    const lava = job.globals.lava;
+    const globals = {
+      ...job.globals,
+      lava: {
+        ...(lava && typeof lava === "object" && !Array.isArray(lava) ? lava : {}),
+        parent_job_id: job.job_id,
+        parent_start: isoLocal(job.ts_start),
+        parent_ustart: `${job.ts_start.toISOString().slice(0, 19)}+00:00`,
+      },
+    };
+    await dispatchJob(action.run.ports, {
+      realm: action.run.realm.realm,
+      jobId,
+      parameters,
+      globals,
+      delaySeconds: delay,
+    });
+  },
+};

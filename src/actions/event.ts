@@ -1,0 +1,56 @@
+/**
+ * `event`: puts one event on an EventBridge bus. Default detail: realm, worker, job_id, run_id, exit_status.
+ *
+ * Divergence: the original's default detail fails on retry/fail results (they carry no `exit_status`); we take
+ * it from `error_data` when present, else null.
+ */
+import type { ActionKind } from "./types.ts";
+import type { EventBusEntry } from "../ports/index.ts";
+import { pythonJsonDumps } from "../core/state.ts";
+import { ActionError, checkFields, renderOr } from "./support.ts";
+
+const OPTIONAL = ["detail", "source", "resources", "detail_type", "event_bus"] as const;
+
+export const eventAction: ActionKind = {
+  name: "event",
+  async run(action) {
+    checkFields(action, ["action"], OPTIONAL);
+    const spec = action.spec;
+    const render = (field: string, v: unknown) => renderOr(action, v, (r) => `Cannot render ${field} - ${r}`);
+    const entry: EventBusEntry = {
+      source: "source" in spec ? render("source", spec.source) : `lava.${action.run.realm.realm}`,
+      detailType: "detail_type" in spec ? render("detail_type", spec.detail_type) : "Lava Job Action",
+      detail: pythonJsonDumps(detail(action, render)),
+    };
+    if ("event_bus" in spec) entry.eventBus = render("event_bus", spec.event_bus);
+    if ("resources" in spec) {
+      if (!Array.isArray(spec.resources)) throw new ActionError("resources must be a list");
+      entry.resources = spec.resources.map((r) => render("resources", r));
+    }
+    try {
+      await action.run.ports.eventBus.putEvents([entry]);
+    } catch (e) {
+      throw new ActionError(`Failed to put event to EventBridge: ${(e as Error).message}`);
+    }
+  },
+};
+
+function detail(action: Parameters<ActionKind["run"]>[0], render: (field: string, v: unknown) => string): unknown {
+  const given = action.spec.detail;
+  if (given === undefined) {
+    const job = action.run.job;
+    const errorData = action.result.error_data as Record<string, unknown> | null | undefined;
+    return {
+      realm: action.run.realm.realm,
+      worker: job.worker,
+      job_id: job.job_id,
+      run_id: job.run_id,
+      exit_status: action.result.exit_status ?? errorData?.exit_status ?? null,
+    };
+  }
+  if (typeof given === "string") return render("detail", given);
+  if (typeof given === "object" && given !== null && !Array.isArray(given)) {
+    return Object.fromEntries(Object.entries(given).map(([k, v]) => [k, render("detail", v)]));
+  }
+  throw new ActionError("detail must be a string or map of strings");
+}

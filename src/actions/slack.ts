@@ -1,0 +1,30 @@
+/** `slack`: posts a rendered message through a slack connection; unset options fall back to the connection's. */
+import type { ActionKind } from "./types.ts";
+import { sendSlack } from "../connectors/slack.ts";
+import { getConnectionSpec } from "../connectors/spec.ts";
+import { checkFields, connectorContext, renderOr } from "./support.ts";
+
+const OPTIONAL = ["from", "subject", "colour", "style", "preamble"] as const;
+
+export const slackAction: ActionKind = {
+  name: "slack",
+  async run(action) {
+    checkFields(action, ["action", "slack_conn", "message"], OPTIONAL);
+    const spec = action.spec;
+    const optional = (field: string) =>
+      field in spec ? renderOr(action, spec[field], (r) => `Cannot render ${field} - ${r}`) : undefined;
+    const sender = optional("from");
+    const subject = optional("subject");
+    const message = renderOr(action, spec.message, (r) => `Cannot render message - ${r}`);
+    const ctx = connectorContext(action);
+    const conn = await getConnectionSpec(ctx.ports, ctx.realm, String(spec.slack_conn));
+    await sendSlack(conn, ctx, {
+      message,
+      subject,
+      sender,
+      preamble: spec.preamble === undefined ? undefined : String(spec.preamble),
+      style: spec.style === undefined ? undefined : String(spec.style),
+      colour: spec.colour === undefined ? undefined : String(spec.colour),
+    });
+  },
+};

@@ -1,0 +1,36 @@
+/** `state`: publishes a state item (dump → render → parse of `value`); ids starting `lava` are reserved. */
+import type { ActionKind } from "./types.ts";
+import { putState } from "../core/state.ts";
+import { ActionError, checkFields, renderOr, renderStructure } from "./support.ts";
+
+const OPTIONAL = ["type", "ttl", "publisher", "kms_key"] as const;
+
+export const stateAction: ActionKind = {
+  name: "state",
+  async run(action) {
+    checkFields(action, ["action", "state_id", "value"], OPTIONAL);
+    const spec = action.spec;
+    const stateId = renderOr(action, spec.state_id, (r) => `Bad state_id: ${r}`);
+    if (stateId.toLowerCase().startsWith("lava")) throw new ActionError('Bad state_id: Values beginning with "lava" are reserved');
+    const publisher = renderOr(action, spec.publisher ?? "{{ job.job_id }}", (r) => `Bad publisher: ${r}`);
+    let value: unknown;
+    try {
+      value = renderStructure(action, spec.value, 1);
+    } catch (e) {
+      throw new ActionError(`Bad value: ${(e as Error).message}`);
+    }
+    await putState(
+      action.run.ports,
+      action.run.realm.realm,
+      {
+        state_id: stateId,
+        value,
+        type: spec.type === undefined ? undefined : String(spec.type),
+        ttl: spec.ttl as string | number | undefined,
+        publisher,
+        kms_key: spec.kms_key === undefined ? undefined : String(spec.kms_key),
+      },
+      { config: action.run.config },
+    );
+  },
+};

@@ -1,0 +1,65 @@
+/** Field checks and conversions every action kind shares. */
+import { parseDuration } from "../core/config.ts";
+import { pythonJsonDumps } from "../core/state.ts";
+import { dictCheck } from "../handlers/check.ts";
+import type { ConnectorContext } from "../connectors/types.ts";
+import type { ActionRun } from "./types.ts";
+
+export class ActionError extends Error {
+  override name = "ActionError";
+}
+
+export function checkFields(action: ActionRun, required: readonly string[], optional: readonly string[] | null): void {
+  try {
+    dictCheck(action.spec, required, optional);
+  } catch (e) {
+    throw new ActionError((e as Error).message);
+  }
+}
+
+/** Renders, or throws `<what> - <reason>` / `<what>: <reason>` as the caller words it. */
+export function renderOr(action: ActionRun, template: unknown, fail: (reason: string) => string): string {
+  try {
+    return action.render(String(template));
+  } catch (e) {
+    throw new ActionError(fail((e as Error).message));
+  }
+}
+
+/** `delay`: a duration of whole seconds within 0..SQS_MAX_DELAY_MINS minutes. */
+export function delaySeconds(action: ActionRun): number {
+  const raw = action.spec.delay ?? 0;
+  const maxMinutes = action.run.config.int("SQS_MAX_DELAY_MINS");
+  let seconds: number;
+  try {
+    seconds = Math.trunc(parseDuration(raw as string | number));
+  } catch (e) {
+    throw new ActionError(`Bad delay: ${String(raw)}: ${(e as Error).message}`);
+  }
+  if (!(seconds >= 0 && seconds <= maxMinutes * 60)) {
+    throw new ActionError(`Bad delay: ${String(raw)}: Must be between 0 and ${maxMinutes} minutes`);
+  }
+  return seconds;
+}
+
+/** A `message` field: a string as is, anything else JSON-encoded; the text is then rendered. */
+export function renderedMessage(action: ActionRun): string {
+  const message = action.spec.message;
+  const text = typeof message === "string" ? message : pythonJsonDumps(message);
+  return renderOr(action, text, (r) => `Cannot render message - ${r}`);
+}
+
+/** Dump → render → parse, for structured fields (`parameters`, `value`). */
+export function renderStructure(action: ActionRun, value: unknown, indent: number): unknown {
+  return JSON.parse(action.render(pythonJsonDumps(value, indent)));
+}
+
+export function connectorContext(action: ActionRun): ConnectorContext {
+  return { ports: action.run.ports, realm: action.run.realm.realm, config: action.run.config };
+}
+
+export function stringList(value: unknown, field: string): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
+  throw new ActionError(`${field} must be a string or a list of strings`);
+}

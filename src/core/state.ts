@@ -1,0 +1,209 @@
+/**
+ * State items (`lava.<realm>.state`): small values one job publishes and later jobs read at start.
+ *
+ * Encodings by `type`, as the original stores them so both implementations read each other's items:
+ * - `json` (default): the value as JSON text;
+ * - `raw`: the value itself, as a native table value;
+ * - `secure`: JSON text encrypted with KMS (default key `alias/lava-<realm>-sys`), stored as binary.
+ * A put always replaces the whole item. Reads are strongly consistent.
+ */
+import { LavaConfig, parseDuration } from "./config.ts";
+import { realmTable } from "./names.ts";
+import { NotFoundError, type AttributeValue, type Item, type Ports } from "../ports/index.ts";
+
+export const STATE_TYPES = ["json", "raw", "secure"] as const;
+export type StateType = (typeof STATE_TYPES)[number];
+
+/** KMS encrypts at most 4096 bytes of plaintext. */
+const SECURE_MAX_BYTES = 4096;
+
+export class StateError extends Error {
+  override name = "StateError";
+  constructor(
+    message: string,
+    readonly context: { realm: string; state_id?: string },
+  ) {
+    super(message);
+  }
+}
+
+export interface StatePut {
+  state_id: string;
+  value: unknown;
+  type?: string;
+  /** Duration (`2h`, seconds); default STATE_TTL, silently capped at STATE_MAX_TTL. */
+  ttl?: string | number;
+  publisher?: string;
+  /** Only for `secure`. */
+  kms_key?: string;
+}
+
+export interface StateOptions {
+  config?: LavaConfig;
+  now?: Date;
+}
+
+export function isStateType(type: string): type is StateType {
+  return (STATE_TYPES as readonly string[]).includes(type);
+}
+
+export async function putState(ports: Ports, realm: string, put: StatePut, opts: StateOptions = {}): Promise<void> {
+  const config = opts.config ?? new LavaConfig();
+  const now = opts.now ?? new Date();
+  const type = put.type || "json";
+  if (!isStateType(type)) throw new StateError(`${type}: No such state type`, { realm, state_id: put.state_id });
+  const ttl = Math.min(
+    put.ttl ? parseDuration(put.ttl) : config.seconds("STATE_TTL"),
+    config.seconds("STATE_MAX_TTL"),
+  );
+  const item: Item = {
+    state_id: put.state_id,
+    type,
+    value: await encode(ports, realm, type, put),
+    timestamp: isoLocal(now),
+    ttl: Math.trunc(now.getTime() / 1000 + ttl),
+  };
+  if (put.publisher) item.publisher = put.publisher;
+  try {
+    await ports.tables.put(realmTable(realm, "state"), item);
+  } catch (e) {
+    throw new StateError(`Cannot put state item: ${(e as Error).message}`, { realm, state_id: put.state_id });
+  }
+}
+
+/** The decoded value of one state item; undefined when there is no such item. */
+export async function getState(ports: Ports, realm: string, stateId: string): Promise<unknown> {
+  let item: Item | undefined;
+  try {
+    item = await ports.tables.get(realmTable(realm, "state"), { state_id: stateId }, { consistent: true });
+  } catch (e) {
+    if (e instanceof NotFoundError) return undefined;
+    throw e;
+  }
+  if (item === undefined) return undefined;
+  return decode(ports, realm, stateId, item);
+}
+
+/**
+ * The job's `state` map with each key replaced by the current value of that state item. A missing item keeps
+ * the job's default; any other failure (bad item, KMS refusal) is an error.
+ */
+export async function loadState(
+  ports: Ports,
+  realm: string,
+  defaults: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const state: Record<string, unknown> = { ...defaults };
+  for (const id of Object.keys(defaults)) {
+    const value = await getState(ports, realm, id);
+    if (value !== undefined) state[id] = value;
+  }
+  return state;
+}
+
+async function encode(ports: Ports, realm: string, type: StateType, put: StatePut): Promise<AttributeValue> {
+  if (type === "raw") return toAttribute(put.value, { realm, state_id: put.state_id });
+  const text = pythonJsonDumps(put.value);
+  if (type === "json") return text;
+  const plaintext = new TextEncoder().encode(text);
+  if (plaintext.length > SECURE_MAX_BYTES) {
+    throw new StateError(`Secure state value is ${plaintext.length} bytes; the limit is ${SECURE_MAX_BYTES}`, {
+      realm,
+      state_id: put.state_id,
+    });
+  }
+  return ports.params.encrypt(put.kms_key || `alias/lava-${realm}-sys`, plaintext);
+}
+
+async function decode(ports: Ports, realm: string, stateId: string, item: Item): Promise<unknown> {
+  const context = { realm, state_id: stateId };
+  for (const field of ["state_id", "type", "value", "timestamp", "ttl"]) {
+    if (!(field in item)) throw new StateError(`Bad state item: missing ${field}`, context);
+  }
+  const type = String(item.type);
+  const value = item.value;
+  try {
+    if (type === "raw") return value;
+    if (type === "json") return JSON.parse(String(value));
+    if (type === "secure") {
+      if (!(value instanceof Uint8Array)) {
+        throw new StateError("Expected binary value for secure state item", context);
+      }
+      return JSON.parse(new TextDecoder().decode(await ports.params.decrypt(value)));
+    }
+  } catch (e) {
+    if (e instanceof StateError) throw e;
+    throw new StateError(`Bad state item: ${(e as Error).message}`, context);
+  }
+  throw new StateError(`Unknown state type: ${type}`, context);
+}
+
+function toAttribute(value: unknown, context: { realm: string; state_id?: string }): AttributeValue {
+  if (value === null || typeof value === "string" || typeof value === "boolean" || value instanceof Uint8Array) {
+    return value;
+  }
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new StateError(`Cannot store ${value} in a raw state item`, context);
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((v) => toAttribute(v, context));
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "object") {
+    const out: Record<string, AttributeValue> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = toAttribute(v, context);
+    return out;
+  }
+  throw new StateError(`Cannot store a ${typeof value} in a raw state item`, context);
+}
+
+/**
+ * JSON text as Python's `json.dumps(value)` writes it (`", "` and `": "` separators, non-ASCII escaped,
+ * datetimes as ISO strings), so text lava stores or sends reads the same whichever implementation wrote it.
+ */
+export function pythonJsonDumps(value: unknown, indent?: number): string {
+  return dumps(value, indent, "");
+}
+
+function dumps(value: unknown, indent: number | undefined, pad: string): string {
+  if (value === null || value === undefined) return "null";
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return "NaN";
+    if (!Number.isFinite(value)) return value > 0 ? "Infinity" : "-Infinity";
+    return String(value);
+  }
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "string") return asciiJsonString(value);
+  if (value instanceof Date) return asciiJsonString(isoLocal(value));
+  const isoformat = (value as { isoformat?: unknown }).isoformat;
+  if (typeof isoformat === "function") return asciiJsonString(String(isoformat.call(value)));
+  const inner = indent === undefined ? undefined : pad + " ".repeat(indent);
+  const open = inner === undefined ? "" : `\n${inner}`;
+  const sep = inner === undefined ? ", " : `,\n${inner}`;
+  const close = inner === undefined ? "" : `\n${pad}`;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    return `[${open}${value.map((v) => dumps(v, indent, inner ?? "")).join(sep)}${close}]`;
+  }
+  if (value instanceof Uint8Array) throw new TypeError("Object of type bytes is not JSON serializable");
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return "{}";
+  const body = entries.map(([k, v]) => `${asciiJsonString(k)}: ${dumps(v, indent, inner ?? "")}`).join(sep);
+  return `{${open}${body}${close}}`;
+}
+
+function asciiJsonString(s: string): string {
+  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** ISO 8601 in the worker's local zone with offset and microseconds, as Python's aware `isoformat()`. */
+export function isoLocal(date: Date): string {
+  const offsetMin = -date.getTimezoneOffset();
+  const local = new Date(date.getTime() + offsetMin * 60_000);
+  const base = local.toISOString().slice(0, 19);
+  const ms = date.getMilliseconds();
+  const frac = ms ? `.${String(ms).padStart(3, "0")}000` : "";
+  const sign = offsetMin < 0 ? "-" : "+";
+  const abs = Math.abs(offsetMin);
+  return `${base}${frac}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+}

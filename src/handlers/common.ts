@@ -1,0 +1,205 @@
+/**
+ * What the process-running job types (cmd, exe, pkg) share: parameter checks, the job environment, running one
+ * step with output capture, and the result shape `{exit_status, output: [...], error?}`.
+ */
+import { join } from "node:path";
+import { parseDuration } from "../core/config.ts";
+import { makeUniqueDir } from "../core/payload.ts";
+import {
+  ProcessStartError,
+  STATUS_TIMEOUT,
+  pythonFloat,
+  readHeadOrTail,
+  runProcessGroup,
+} from "../core/process.ts";
+import { parseS3Uri } from "../ports/index.ts";
+import { JobFailure, type JobRun } from "./types.ts";
+import { connectionEnvironment } from "../connectors/cli.ts";
+import { dictCheck } from "./check.ts";
+
+export { dictCheck };
+
+export function checkParameters(run: JobRun, required: readonly string[] | null, optional: readonly string[]): Record<string, unknown> {
+  const parameters = run.job.parameters ?? {};
+  try {
+    dictCheck(parameters, required, optional);
+  } catch (e) {
+    throw new JobFailure(`Bad job parameters: ${(e as Error).message}`);
+  }
+  if (parameters.vars !== undefined && !isPlainObject(parameters.vars)) throw new JobFailure("vars must be a map/dict");
+  return parameters;
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date);
+}
+
+/** Python truthiness of the `jinja` parameter (absent = on). */
+export function jinjaEnabled(parameters: Record<string, unknown>): boolean {
+  const v = parameters.jinja;
+  if (v === undefined) return true;
+  if (Array.isArray(v)) return v.length > 0;
+  if (isPlainObject(v)) return Object.keys(v).length > 0;
+  return Boolean(v);
+}
+
+/** `str()` of an `args` item, as the original appends them. */
+export function argString(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (v === true) return "True";
+  if (v === false) return "False";
+  if (v === null || v === undefined) return "None";
+  if (typeof v === "number") return String(v);
+  return JSON.stringify(v);
+}
+
+export function argsParameter(parameters: Record<string, unknown>): string[] {
+  const args = parameters.args ?? [];
+  if (!Array.isArray(args)) throw new JobFailure("Bad job parameters: args must be a list");
+  return args.map(argString);
+}
+
+export function timeoutParameter(run: JobRun, parameters: Record<string, unknown>, configName: string): number {
+  try {
+    if (parameters.timeout !== undefined) return parseDuration(parameters.timeout as string | number);
+  } catch (e) {
+    throw new JobFailure(`Bad timeout: ${(e as Error).message}`);
+  }
+  return run.config.seconds(configName);
+}
+
+/**
+ * The child's environment, lowest precedence first: the worker's own, the job's `env` (rendered when Jinja is
+ * on), the handler's extras, then lava's identity variables. `TMPDIR` points into the run dir when
+ * JOB_LOCAL_TMPDIR is on.
+ */
+export async function jobEnvironment(
+  run: JobRun,
+  parameters: Record<string, unknown>,
+  extras: Record<string, string>,
+): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  const jobEnv = parameters.env ?? {};
+  if (!isPlainObject(jobEnv)) throw new JobFailure("Bad job parameters: env must be a map");
+  const render = jinjaEnabled(parameters);
+  for (const [k, v] of Object.entries(jobEnv)) {
+    try {
+      env[k] = render ? run.render(String(v)) : String(v);
+    } catch (e) {
+      throw new JobFailure(`Bad environment variable: ${k}: ${(e as Error).message}`);
+    }
+  }
+  Object.assign(env, extras);
+  Object.assign(env, await connectionEnvironment(run, parameters.connections));
+  const job = run.job;
+  env.LAVA_REALM = job.realm;
+  env.LAVA_WORKER = job.worker;
+  env.LAVA_OWNER = job.owner ?? "";
+  env.LAVA_JOB_ID = job.job_id;
+  env.LAVA_RUN_ID = job.run_id;
+  if (run.realm.s3_key) env.LAVA_S3_KEY = run.realm.s3_key;
+  else delete env.LAVA_S3_KEY;
+  if (run.config.bool("JOB_LOCAL_TMPDIR")) env.TMPDIR = makeUniqueDir(run.runDir, ".lava.", ".tmp");
+  return env;
+}
+
+/** Renders each token on its own (the original splits first, then renders). */
+export function renderTokens(run: JobRun, tokens: string[], enabled: boolean, what: string): string[] {
+  if (!enabled) return tokens;
+  try {
+    return tokens.map((t) => run.render(t));
+  } catch (e) {
+    throw new JobFailure(`${what}: ${(e as Error).message}`);
+  }
+}
+
+export interface OutputEntry {
+  payload: string;
+  exit_status?: number;
+  stdout?: string;
+  stderr?: string;
+}
+
+export interface StepsResult {
+  exit_status: number;
+  output: OutputEntry[];
+  error?: string | null;
+  [k: string]: unknown;
+}
+
+export interface Step {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  timeoutSeconds: number;
+  /** Local capture files. */
+  stdoutPath: string;
+  stderrPath: string;
+  /** Object names under `run.s3tmp` for the captured output. */
+  stdoutName: string;
+  stderrName: string;
+  /** The `payload` value of this step's output entry. */
+  label: string;
+}
+
+/**
+ * Runs one step, records it in `result`, uploads non-empty output (also on failure), and throws a
+ * JobFailure carrying `result` as its data when the step failed.
+ */
+export async function runStep(run: JobRun, step: Step, result: StepsResult): Promise<void> {
+  const entry: OutputEntry = { payload: step.label };
+  let failure: string | undefined;
+  let outcome;
+  try {
+    outcome = await runProcessGroup({
+      argv: step.argv,
+      cwd: step.cwd,
+      env: step.env,
+      stdout: run.dev ? "inherit" : step.stdoutPath,
+      stderr: run.dev ? "inherit" : step.stderrPath,
+      timeoutSeconds: step.timeoutSeconds,
+      signal: run.signal,
+    });
+  } catch (e) {
+    if (e instanceof ProcessStartError) throw new JobFailure(e.message);
+    throw e;
+  }
+  if (outcome.kind === "aborted") throw new JobFailure("Killed: the worker is stopping");
+  if (outcome.kind === "timedOut") {
+    failure = `Timed out after ${pythonFloat(outcome.timeoutSeconds)} seconds`;
+    result.exit_status = entry.exit_status = STATUS_TIMEOUT;
+  } else {
+    entry.exit_status = outcome.exitStatus;
+    if (outcome.exitStatus !== 0) {
+      failure = `Failed with exit status ${outcome.exitStatus}`;
+      result.exit_status = outcome.exitStatus;
+      result.error = run.dev ? null : readHeadOrTail(step.stderrPath, run.config.int("STDERR_SIZE")).trim() || null;
+    }
+  }
+  if (!run.dev) {
+    await uploadIfNotEmpty(run, step.stdoutPath, step.stdoutName, entry, "stdout");
+    await uploadIfNotEmpty(run, step.stderrPath, step.stderrName, entry, "stderr");
+  }
+  result.output.push(entry);
+  if (failure) throw new JobFailure(failure, result);
+}
+
+async function uploadIfNotEmpty(
+  run: JobRun,
+  path: string,
+  name: string,
+  entry: OutputEntry,
+  field: "stdout" | "stderr",
+): Promise<void> {
+  const file = Bun.file(path);
+  if (!(await file.exists()) || file.size === 0) return;
+  const uri = `${run.s3tmp.replace(/\/+$/, "")}/${name}`;
+  parseS3Uri(uri); // fails early on a malformed s3tmp
+  await run.ports.objects.put(uri, file, run.realm.s3_key ? { kmsKeyId: run.realm.s3_key } : {});
+  entry[field] = uri;
+}
+
+export function outputPaths(dir: string, base: string): { stdoutPath: string; stderrPath: string } {
+  return { stdoutPath: join(dir, `${base}.stdout`), stderrPath: join(dir, `${base}.stderr`) };
+}

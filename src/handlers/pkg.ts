@@ -1,0 +1,123 @@
+/**
+ * `pkg`: fetches package(s) (`*.zip`, `*.tar`, `*.tar.*`) from the payload area, unpacks each into its own
+ * directory and runs the entry point `command` (deprecated alias `main`) there. Token 0 of `command` is a path
+ * inside the package and is never rendered; the other tokens and `args` are. Output of package `<base>` goes
+ * to `<s3tmp>/<base>.stdout|.stderr`; each package's directory is removed after its run; the first failure
+ * stops the job.
+ *
+ * Divergences from the original, both for safety: archives whose members could land outside their directory
+ * are refused (see unpack.ts), and the entry point must lie inside the package (the original joins paths
+ * blindly, so an absolute or `..` command escapes it).
+ */
+import { rmSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
+import { makeUniqueDir } from "../core/payload.ts";
+import {
+  argsParameter,
+  checkParameters,
+  jinjaEnabled,
+  jobEnvironment,
+  outputPaths,
+  renderTokens,
+  runStep,
+  timeoutParameter,
+  type StepsResult,
+} from "./common.ts";
+import { fetchPayload, makeUserExecutable } from "./exe.ts";
+import { shlexSplit } from "./shlex.ts";
+import { JobFailure, type JobRun, type JobType } from "./types.ts";
+import { unpackPackage } from "./unpack.ts";
+
+const OPTIONAL = ["args", "command", "connections", "env", "jinja", "timeout", "vars", "main"] as const;
+
+export const pkgJob: JobType = {
+  name: "pkg",
+  async run(run) {
+    const parameters = checkParameters(run, null, OPTIONAL);
+    const command = entryCommand(run, parameters);
+    const timeoutSeconds = timeoutParameter(run, parameters, "PKG_TIMEOUT");
+    let tokens: string[];
+    try {
+      tokens = shlexSplit(command);
+    } catch (e) {
+      throw new JobFailure(`Bad payload: ${(e as Error).message}`);
+    }
+    if (tokens.length === 0) throw new JobFailure("Bad job parameters: No command");
+    const args = renderTokens(run, [...tokens.slice(1), ...argsParameter(parameters)], jinjaEnabled(parameters), "Bad command or args");
+    const env = await jobEnvironment(run, parameters, {
+      LAVA_S3_TMP: run.s3tmp,
+      LAVA_S3_PAYLOAD: payloadUris(run),
+    });
+    const packages = await fetchPayload(run, run.job.payload, "PKG_MAX_PAYLOAD_SIZE");
+    const result: StepsResult = { exit_status: 0, output: [] };
+    for (const [i, pkg] of packages.entries()) {
+      const dir = makeUniqueDir(run.runDir, `${i + 1}.`, ".pkg");
+      try {
+        await unpack(run, pkg, dir, result);
+        const entry = entryPoint(dir, tokens[0]!);
+        makeUserExecutable(entry);
+        const base = basename(pkg);
+        await runStep(
+          run,
+          {
+            argv: [entry, ...args],
+            cwd: dir,
+            env,
+            timeoutSeconds,
+            ...outputPaths(dir, base),
+            stdoutName: `${base}.stdout`,
+            stderrName: `${base}.stderr`,
+            label: base,
+          },
+          result,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    return result;
+  },
+};
+
+function entryCommand(run: JobRun, parameters: Record<string, unknown>): string {
+  if ("main" in parameters) {
+    run.log.warning(`${run.job.job_id}: Deprecation warning: main parameter should be replaced by command`, {
+      event_type: "job",
+      job_id: run.job.job_id,
+      run_id: run.job.run_id,
+    });
+    if ("command" in parameters) {
+      throw new JobFailure('Bad job parameters: Only one of "command" or "main" (deprecated) allowed');
+    }
+  }
+  const command = parameters.command ?? parameters.main;
+  if (!command) throw new JobFailure("Bad job parameters: No command");
+  return String(command);
+}
+
+/** `LAVA_S3_PAYLOAD`: the payload's URI; for a list payload, the URIs separated by spaces (the original crashes). */
+function payloadUris(run: JobRun): string {
+  const payload = run.job.payload;
+  const items = Array.isArray(payload) ? payload.map(String) : [String(payload)];
+  return items.map((p) => `${run.realm.s3_payloads}/${p}`).join(" ");
+}
+
+async function unpack(run: JobRun, pkg: string, dir: string, result: StepsResult): Promise<void> {
+  try {
+    await unpackPackage(pkg, dir, { timeoutSeconds: run.config.seconds("PKG_UNPACK_TIMEOUT") });
+  } catch (e) {
+    const message = (e as Error).message;
+    result.exit_status = 1;
+    result.error = message;
+    throw new JobFailure(`Cannot unpack ${pkg} into ${dir}: ${message}`, result);
+  }
+}
+
+function entryPoint(dir: string, path: string): string {
+  const full = resolve(dir, path);
+  const rel = relative(dir, full);
+  if (rel === "" || rel.startsWith("..") || resolve(dir, rel) !== full) {
+    throw new JobFailure(`Bad command: ${path}: the entry point must be inside the package`);
+  }
+  return join(dir, rel);
+}

@@ -1,0 +1,9 @@
+/** Every job type, by `type` name. One line per job type; each module loads on first use. */
+import type { JobType } from "./types.ts";
+
+export const jobTypes: Record<string, () => Promise<JobType>> = {
+  cmd: () => import("./cmd.ts").then((m) => m.cmdJob),
+  exe: () => import("./exe.ts").then((m) => m.exeJob),
+  log: () => import("./log.ts").then((m) => m.logJob),
+  pkg: () => import("./pkg.ts").then((m) => m.pkgJob),
+};

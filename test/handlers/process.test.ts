@@ -1,0 +1,147 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { isProcessAlive, ProcessStartError, readHeadOrTail, runProcessGroup, STATUS_TIMEOUT } from "../../src/core/process.ts";
+import { eventually, fixture } from "./harness.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "lava-process-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+let n = 0;
+function files() {
+  n++;
+  return { stdout: join(dir, `${n}.out`), stderr: join(dir, `${n}.err`) };
+}
+
+function pidsIn(path: string): number[] {
+  return readFileSync(path, "utf8").trim().split(/\s+/).map(Number);
+}
+
+describe("runProcessGroup", () => {
+  test("a normal exit reports the exit status and captures both streams", async () => {
+    const f = files();
+    const outcome = await runProcessGroup({ argv: ["sh", fixture("exit-code.sh"), "3", "boom"], cwd: dir, env, ...f, timeoutSeconds: 10 });
+    expect(outcome).toMatchObject({ kind: "exited", exitStatus: 3 });
+    expect(readFileSync(f.stderr, "utf8")).toBe("boom\n");
+    expect(readFileSync(f.stdout, "utf8")).toBe("");
+  });
+
+  test("the child leads its own process group and has /dev/null as stdin", async () => {
+    const f = files();
+    const outcome = await runProcessGroup({
+      argv: ["sh", "-c", "ps -o pgid= -p $$; ps -o sid= -p $$; echo $$; readlink /proc/$$/fd/0"],
+      cwd: dir,
+      env,
+      ...f,
+      timeoutSeconds: 10,
+    });
+    const [pgid, sid, pid, stdin] = readFileSync(f.stdout, "utf8").trim().split("\n").map((s) => s.trim());
+    expect(outcome.kind).toBe("exited");
+    expect(Number(pgid)).toBe(Number(pid));
+    expect(Number(sid)).toBe(Number(pid));
+    expect(Number(pid)).toBe(outcome.pid);
+    expect(stdin).toBe("/dev/null");
+  });
+
+  test("death by signal is a negative exit status", async () => {
+    const outcome = await runProcessGroup({ argv: ["sh", fixture("crash.sh")], cwd: dir, env, ...files(), timeoutSeconds: 10 });
+    expect(outcome).toMatchObject({ kind: "exited", exitStatus: -11 });
+  });
+
+  test("a missing executable is a start error worded as the original's", async () => {
+    const run = runProcessGroup({ argv: ["no-such-command-xyz"], cwd: dir, env, ...files(), timeoutSeconds: 10 });
+    await expect(run).rejects.toThrow(ProcessStartError);
+    await expect(run).rejects.toThrow("[Errno 2] No such file or directory: 'no-such-command-xyz'");
+  });
+
+  test("a script without #! is an exec format error", async () => {
+    const script = join(dir, "noshebang");
+    writeFileSync(script, "echo hi\n", { mode: 0o755 });
+    await expect(runProcessGroup({ argv: [script], cwd: dir, env, ...files(), timeoutSeconds: 10 })).rejects.toThrow(
+      `[Errno 8] Exec format error: '${script}'`,
+    );
+  });
+
+  test("the executable is found on the child's PATH, not the worker's", async () => {
+    const bin = mkdtempSync(join(dir, "bin-"));
+    writeFileSync(join(bin, "only-here"), "#!/bin/sh\necho found\n", { mode: 0o755 });
+    const f = files();
+    const outcome = await runProcessGroup({ argv: ["only-here"], cwd: dir, env: { PATH: `${bin}:/usr/bin:/bin` }, ...f, timeoutSeconds: 10 });
+    expect(outcome).toMatchObject({ kind: "exited", exitStatus: 0 });
+    expect(readFileSync(f.stdout, "utf8")).toBe("found\n");
+  });
+
+  test("timeout: a tree that ignores SIGTERM is SIGKILLed after the grace period and nothing survives", async () => {
+    const pidFile = join(dir, "tree.pids");
+    const outcome = await runProcessGroup({
+      argv: ["sh", fixture("fork-ignore-term.sh"), pidFile],
+      cwd: dir,
+      env,
+      ...files(),
+      timeoutSeconds: 0.5,
+      graceSeconds: 0.3,
+    });
+    expect(outcome).toMatchObject({ kind: "timedOut", timeoutSeconds: 0.5 });
+    const pids = pidsIn(pidFile);
+    expect(pids.length).toBe(2);
+    expect(await eventually(() => pids.every((p) => !isProcessAlive(p)), 3000)).toBe(true);
+  });
+
+  test("after a normal exit, background children are killed", async () => {
+    const pidFile = join(dir, "bg.pid");
+    const outcome = await runProcessGroup({ argv: ["sh", fixture("background-child.sh"), pidFile], cwd: dir, env, ...files(), timeoutSeconds: 10 });
+    expect(outcome).toMatchObject({ kind: "exited", exitStatus: 0 });
+    const [pid] = pidsIn(pidFile);
+    expect(await eventually(() => !isProcessAlive(pid!), 3000)).toBe(true);
+  });
+
+  test("an abort kills the whole group at once", async () => {
+    const pidFile = join(dir, "abort.pids");
+    const controller = new AbortController();
+    const running = runProcessGroup({
+      argv: ["sh", fixture("fork-ignore-term.sh"), pidFile],
+      cwd: dir,
+      env,
+      ...files(),
+      timeoutSeconds: 60,
+      signal: controller.signal,
+    });
+    expect(await eventually(() => { try { return pidsIn(pidFile).length === 2; } catch { return false; } })).toBe(true);
+    controller.abort();
+    expect((await running).kind).toBe("aborted");
+    const pids = pidsIn(pidFile);
+    expect(await eventually(() => pids.every((p) => !isProcessAlive(p)), 3000)).toBe(true);
+  });
+
+  test("flooding both streams does not block: everything lands in the files", async () => {
+    const f = files();
+    const outcome = await runProcessGroup({ argv: ["sh", fixture("flood.sh"), "16"], cwd: dir, env, ...f, timeoutSeconds: 60 });
+    expect(outcome).toMatchObject({ kind: "exited", exitStatus: 0 });
+    expect(statSync(f.stdout).size).toBe(16 * 1048576);
+    expect(statSync(f.stderr).size).toBe(16 * 1048576);
+  });
+
+  test("only the given environment reaches the child", async () => {
+    const f = files();
+    await runProcessGroup({ argv: ["sh", fixture("env.sh"), "ONLY_THIS", "HOME"], cwd: dir, env: { ...env, ONLY_THIS: "x y" }, ...f, timeoutSeconds: 10 });
+    expect(readFileSync(f.stdout, "utf8")).toBe("ONLY_THIS=x y\nHOME=<unset>\n");
+  });
+});
+
+describe("readHeadOrTail", () => {
+  const path = join(dir, "ht.txt");
+  writeFileSync(path, "0123456789");
+  test("head, tail, zero and oversize", () => {
+    expect(readHeadOrTail(path, 4)).toBe("0123");
+    expect(readHeadOrTail(path, -4)).toBe("6789");
+    expect(readHeadOrTail(path, 0)).toBe("");
+    expect(readHeadOrTail(path, -100)).toBe("0123456789");
+    expect(readHeadOrTail(join(dir, "missing"), 10)).toBe("");
+  });
+});
+
+test("STATUS_TIMEOUT is the original's 28", () => {
+  expect(STATUS_TIMEOUT).toBe(28);
+});
