@@ -1,0 +1,135 @@
+/**
+ * ObjectStore on S3. Streams go up as multipart uploads (multipart.ts) and come down as the response body's
+ * web stream, so no object is ever held whole in memory.
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { Body, ListInput, ListPage, ObjectInfo, ObjectStore, PutOptions } from "../../ports/objects.ts";
+import { NotFoundError } from "../../ports/errors.ts";
+import { parseS3Uri, s3Uri } from "../../ports/objects.ts";
+import { awsCall, isAwsError, mapAwsError } from "./errors.ts";
+import { streamingPut } from "./multipart.ts";
+
+/** Blobs larger than this are streamed through a multipart upload instead of read into memory. */
+const BLOB_STREAM_THRESHOLD = 8 * 1024 * 1024;
+
+/** lava's rule: SSE-KMS with the given key, else AES256. */
+function encryption(opts?: PutOptions) {
+  return opts?.kmsKeyId
+    ? { ServerSideEncryption: "aws:kms" as const, SSEKMSKeyId: opts.kmsKeyId }
+    : { ServerSideEncryption: "AES256" as const };
+}
+
+export class S3ObjectStore implements ObjectStore {
+  constructor(
+    private readonly client: () => Promise<S3Client>,
+    private readonly region: () => Promise<string | undefined>,
+  ) {}
+
+  async put(uri: string, body: Body, opts?: PutOptions): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    const params = {
+      Bucket: bucket,
+      Key: key,
+      ContentType: opts?.contentType,
+      Metadata: opts?.metadata,
+      ...encryption(opts),
+    };
+    const s3 = await this.client();
+    if (body instanceof ReadableStream || (body instanceof Blob && body.size > BLOB_STREAM_THRESHOLD)) {
+      const stream = body instanceof Blob ? body.stream() : body;
+      // A single PutObject when the stream fits in one part, multipart otherwise.
+      await awsCall(`put ${uri}`, () => streamingPut(s3, params, stream));
+      return;
+    }
+    const { PutObjectCommand } = await import("@aws-sdk/client-s3");
+    const bytes = body instanceof Blob ? new Uint8Array(await body.arrayBuffer()) : body;
+    await awsCall(`put ${uri}`, () => s3.send(new PutObjectCommand({ ...params, Body: bytes })));
+  }
+
+  async get(uri: string): Promise<ReadableStream<Uint8Array>> {
+    const { bucket, key } = parseS3Uri(uri);
+    const { GetObjectCommand } = await import("@aws-sdk/client-s3");
+    const s3 = await this.client();
+    const out = await awsCall(`get ${uri}`, () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
+    if (!out.Body) throw new NotFoundError(`get ${uri}: no body`);
+    return out.Body.transformToWebStream() as ReadableStream<Uint8Array>;
+  }
+
+  async head(uri: string): Promise<ObjectInfo | undefined> {
+    const { bucket, key } = parseS3Uri(uri);
+    const { HeadObjectCommand } = await import("@aws-sdk/client-s3");
+    const s3 = await this.client();
+    try {
+      const out = await awsCall(`head ${uri}`, () => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+      return {
+        uri,
+        bucket,
+        key,
+        size: out.ContentLength ?? 0,
+        lastModified: out.LastModified ?? new Date(0),
+        ...(out.ETag ? { etag: out.ETag } : {}),
+        ...(out.ContentType ? { contentType: out.ContentType } : {}),
+      };
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async list(prefixUri: string, input: ListInput = {}): Promise<ListPage> {
+    const { bucket, key: prefix } = parseS3Uri(prefixUri);
+    const { ListObjectsV2Command } = await import("@aws-sdk/client-s3");
+    const s3 = await this.client();
+    const out = await awsCall(`list ${prefixUri}`, () =>
+      s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix || undefined,
+          Delimiter: input.delimiter,
+          ContinuationToken: input.continuationToken,
+          MaxKeys: input.maxKeys,
+        }),
+      ),
+    );
+    return {
+      objects: (out.Contents ?? []).map((o) => ({
+        uri: s3Uri(bucket, o.Key ?? ""),
+        bucket,
+        key: o.Key ?? "",
+        size: o.Size ?? 0,
+        lastModified: o.LastModified ?? new Date(0),
+        ...(o.ETag ? { etag: o.ETag } : {}),
+      })),
+      prefixes: (out.CommonPrefixes ?? []).map((p) => s3Uri(bucket, p.Prefix ?? "")),
+      ...(out.IsTruncated && out.NextContinuationToken ? { continuationToken: out.NextContinuationToken } : {}),
+    };
+  }
+
+  async delete(uri: string): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
+    const s3 = await this.client();
+    await awsCall(`delete ${uri}`, () => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+  }
+
+  /** Idempotent: a bucket we already own is fine. Outside us-east-1 S3 needs the location constraint. */
+  async createBucket(bucket: string): Promise<void> {
+    const { CreateBucketCommand } = await import("@aws-sdk/client-s3");
+    const s3 = await this.client();
+    const region = await this.region();
+    try {
+      await s3.send(
+        new CreateBucketCommand({
+          Bucket: bucket,
+          ...(region && region !== "us-east-1"
+            ? { CreateBucketConfiguration: { LocationConstraint: region as never } }
+            : {}),
+        }),
+      );
+    } catch (err) {
+      if (isAwsError(err, "BucketAlreadyOwnedByYou")) return;
+      throw mapAwsError(err, `create bucket ${bucket}`);
+    }
+  }
+}
+

@@ -1,0 +1,182 @@
+/** QueuePort on SQS. Queue names resolve to URLs once (GetQueueUrl) and are cached for the life of the Ports. */
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type {
+  CreateQueueOptions,
+  QueueAttributes,
+  QueueMessage,
+  QueuePort,
+  ReceiveOptions,
+} from "../../ports/queue.ts";
+import { NotFoundError, PortError } from "../../ports/errors.ts";
+import { awsCall } from "./errors.ts";
+
+/** SendMessageBatch takes at most 10 entries. */
+const BATCH = 10;
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
+}
+
+export class SqsQueuePort implements QueuePort {
+  private readonly urls = new Map<string, Promise<string>>();
+
+  constructor(private readonly client: () => Promise<SQSClient>) {}
+
+  private url(name: string): Promise<string> {
+    let url = this.urls.get(name);
+    if (!url) {
+      url = this.lookup(name);
+      this.urls.set(name, url);
+      url.catch(() => this.urls.delete(name));
+    }
+    return url;
+  }
+
+  private async lookup(name: string): Promise<string> {
+    const { GetQueueUrlCommand } = await import("@aws-sdk/client-sqs");
+    const sqs = await this.client();
+    const out = await awsCall(`queue ${name}`, () => sqs.send(new GetQueueUrlCommand({ QueueName: name })));
+    if (!out.QueueUrl) throw new PortError(`queue ${name}: GetQueueUrl returned no URL`);
+    return out.QueueUrl;
+  }
+
+  /** Runs `fn` with the queue's URL; a queue deleted since we cached its URL is looked up again next time. */
+  private async withUrl<T>(name: string, what: string, fn: (sqs: SQSClient, url: string) => Promise<T>): Promise<T> {
+    const [sqs, url] = await Promise.all([this.client(), this.url(name)]);
+    try {
+      return await awsCall(`${what} ${name}`, () => fn(sqs, url));
+    } catch (err) {
+      if (err instanceof NotFoundError) this.urls.delete(name);
+      throw err;
+    }
+  }
+
+  async create(name: string, opts: CreateQueueOptions = {}): Promise<void> {
+    const { CreateQueueCommand } = await import("@aws-sdk/client-sqs");
+    const sqs = await this.client();
+    const out = await awsCall(`create queue ${name}`, () =>
+      sqs.send(
+        new CreateQueueCommand({
+          QueueName: name,
+          Attributes: {
+            VisibilityTimeout: String(opts.visibilityTimeoutSeconds ?? 3600),
+            MessageRetentionPeriod: String(opts.retentionSeconds ?? 86400),
+          },
+        }),
+      ),
+    );
+    if (out.QueueUrl) this.urls.set(name, Promise.resolve(out.QueueUrl));
+  }
+
+  async exists(name: string): Promise<boolean> {
+    try {
+      await this.url(name);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  async send(name: string, body: string, opts?: { delaySeconds?: number }): Promise<string> {
+    const { SendMessageCommand } = await import("@aws-sdk/client-sqs");
+    const out = await this.withUrl(name, "send to", (sqs, url) =>
+      sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body, DelaySeconds: opts?.delaySeconds })),
+    );
+    return out.MessageId ?? "";
+  }
+
+  async sendBatch(name: string, entries: { body: string; delaySeconds?: number }[]): Promise<string[]> {
+    const { SendMessageBatchCommand } = await import("@aws-sdk/client-sqs");
+    const ids: string[] = [];
+    for (let start = 0; start < entries.length; start += BATCH) {
+      const chunk = entries.slice(start, start + BATCH);
+      const out = await this.withUrl(name, "send batch to", (sqs, url) =>
+        sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: url,
+            Entries: chunk.map((e, i) => ({ Id: String(i), MessageBody: e.body, DelaySeconds: e.delaySeconds })),
+          }),
+        ),
+      );
+      if (out.Failed?.length) {
+        const codes = out.Failed.map((f) => f.Code).join(", ");
+        throw new PortError(`send batch to ${name}: ${out.Failed.length} of ${chunk.length} messages failed (${codes})`);
+      }
+      const byId = new Map((out.Successful ?? []).map((s) => [s.Id, s.MessageId ?? ""]));
+      chunk.forEach((_, i) => ids.push(byId.get(String(i)) ?? ""));
+    }
+    return ids;
+  }
+
+  async receive(name: string, opts: ReceiveOptions = {}): Promise<QueueMessage[]> {
+    const { ReceiveMessageCommand } = await import("@aws-sdk/client-sqs");
+    if (opts.signal?.aborted) return [];
+    try {
+      const out = await this.withUrl(name, "receive from", (sqs, url) =>
+        sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: opts.maxMessages ?? 1,
+            WaitTimeSeconds: opts.waitSeconds ?? 0,
+            VisibilityTimeout: opts.visibilityTimeoutSeconds,
+            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+          }),
+          opts.signal ? { abortSignal: opts.signal } : {},
+        ),
+      );
+      return (out.Messages ?? []).map((m) => ({
+        id: m.MessageId ?? "",
+        receiptHandle: m.ReceiptHandle ?? "",
+        body: m.Body ?? "",
+        receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
+        sentAt: new Date(Number(m.Attributes?.SentTimestamp ?? Date.now())),
+      }));
+    } catch (err) {
+      if (opts.signal?.aborted || isAbort(err)) return [];
+      throw err;
+    }
+  }
+
+  async delete(name: string, receiptHandle: string): Promise<void> {
+    const { DeleteMessageCommand } = await import("@aws-sdk/client-sqs");
+    await this.withUrl(name, "delete from", (sqs, url) =>
+      sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: receiptHandle })),
+    );
+  }
+
+  async changeVisibility(name: string, receiptHandle: string, seconds: number): Promise<void> {
+    const { ChangeMessageVisibilityCommand } = await import("@aws-sdk/client-sqs");
+    await this.withUrl(name, "change visibility in", (sqs, url) =>
+      sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+      ),
+    );
+  }
+
+  async attributes(name: string): Promise<QueueAttributes> {
+    const { GetQueueAttributesCommand } = await import("@aws-sdk/client-sqs");
+    const out = await this.withUrl(name, "attributes of", (sqs, url) =>
+      sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+            "VisibilityTimeout",
+            "MessageRetentionPeriod",
+          ],
+        }),
+      ),
+    );
+    const a = out.Attributes ?? {};
+    return {
+      visible: Number(a.ApproximateNumberOfMessages ?? 0),
+      notVisible: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+      delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+      visibilityTimeoutSeconds: Number(a.VisibilityTimeout ?? 0),
+      retentionSeconds: Number(a.MessageRetentionPeriod ?? 0),
+    };
+  }
+}
