@@ -4,6 +4,7 @@
  *   outboxes of notifications, metrics, events and email;
  * - `objects/<bucket>/<key>`: the object store;
  * - `kms.key`: the key of the local stand-in for KMS (see kms.ts: not real key management).
+ * - `wake/<pid>.sock`: unix sockets of processes waiting in a long poll, poked by senders (see wakeup.ts).
  *
  * Several worker processes on one machine may open the same home at once: every read-modify-write is a
  * `BEGIN IMMEDIATE` transaction and SQLite serialises them.

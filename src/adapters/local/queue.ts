@@ -17,7 +17,7 @@ import { randomUUID } from "node:crypto";
 import type { CreateQueueOptions, QueueAttributes, QueueMessage, QueuePort, ReceiveOptions } from "../../ports/queue.ts";
 import { NotFoundError, PortError } from "../../ports/errors.ts";
 import { writeTransaction, type Clock } from "./db.ts";
-import type { Wakeup } from "./wakeup.ts";
+import type { Wakeup, Watch } from "./wakeup.ts";
 
 /** The worker stack's defaults (CloudFormation `visibilityTimeout`, `messageRetentionPeriod`). */
 export const DEFAULT_VISIBILITY_SECONDS = 3600;
@@ -89,7 +89,7 @@ export class LocalQueue implements QueuePort {
         return id;
       });
     });
-    this.wakeup.notify(name);
+    await this.wakeup.notify(name);
     return ids;
   }
 
@@ -103,12 +103,23 @@ export class LocalQueue implements QueuePort {
     }
     // Long polls use real time even when the clock is injected: they are about waiting, not timestamps.
     const deadline = performance.now() + waitSeconds * 1000;
-    for (;;) {
-      if (opts.signal?.aborted || this.closed) return [];
-      const messages = this.receiveNow(name, max, opts.visibilityTimeoutSeconds);
-      const remaining = deadline - performance.now();
-      if (messages.length > 0 || remaining <= 0) return messages;
-      await this.wakeup.wait(name, Math.min(remaining, this.msUntilNextVisible(name)), opts.signal);
+    let watch: Watch | undefined;
+    try {
+      for (;;) {
+        if (opts.signal?.aborted || this.closed) return [];
+        const messages = this.receiveNow(name, max, opts.visibilityTimeoutSeconds);
+        const remaining = deadline - performance.now();
+        if (messages.length > 0 || remaining <= 0) return messages;
+        if (!watch) {
+          // Arm only once idle, then check again: a send that commits between the empty check and the
+          // wait is then either seen by that check or announced to the armed waiter.
+          watch = this.wakeup.arm(name);
+          continue;
+        }
+        await watch.wait(Math.min(remaining, this.msUntilNextVisible(name)), opts.signal);
+      }
+    } finally {
+      watch?.release();
     }
   }
 
@@ -128,7 +139,7 @@ export class LocalQueue implements QueuePort {
         .run(this.clock.now() + seconds * 1000, name, receiptHandle).changes;
       if (changed === 0) throw new NotFoundError(`${name}: receipt handle is not the message's current delivery`);
     });
-    if (seconds === 0) this.wakeup.notify(name);
+    if (seconds === 0) await this.wakeup.notify(name);
   }
 
   async attributes(name: string): Promise<QueueAttributes> {
