@@ -1,0 +1,88 @@
+/**
+ * The heartbeat (platform.md §4.8): every period, queue depth, the worker's own state and a touch of the
+ * heartbeat file in the worker tmp dir, logged as one INFO record that log-metric filters count.
+ * If the tmp dir has vanished the heartbeat stops for good (a CRITICAL line): the missing heartbeats
+ * raise the alarm, as intended by the original.
+ */
+import { utimes, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Worker } from "./worker.ts";
+
+export interface TaskStatus {
+  /** name → "OK" | "dead", in the original's order: event, worker-NN..., heartbeat, metrics. */
+  threads(): Record<string, "OK" | "dead">;
+  /** Clean-up tasks that will run at exit (the original's deferred tasks). */
+  deferredTasks(): number;
+}
+
+export class Heartbeat {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private nextAt = 0;
+  alive = true;
+  beats = 0;
+
+  constructor(
+    private readonly worker: Worker,
+    private readonly periodSeconds: number,
+    private readonly status: TaskStatus,
+  ) {}
+
+  start(): void {
+    this.nextAt = performance.now();
+    void this.beat();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    // A monotonic schedule: drift does not accumulate across beats.
+    this.nextAt += this.periodSeconds * 1000;
+    this.timer = setTimeout(() => void this.beat(), Math.max(0, this.nextAt - performance.now()));
+    this.timer.unref?.();
+  }
+
+  private async beat(): Promise<void> {
+    const w = this.worker;
+    const log = w.log.child({ thread: "heartbeat" });
+    let messages = -1;
+    let notvisible = -1;
+    try {
+      const attrs = await w.deps.ports.queues.attributes(w.queue);
+      messages = attrs.visible;
+      notvisible = attrs.notVisible;
+    } catch (err) {
+      log.warning(`Could not get attributes on ${w.queue}: ${(err as Error).message}`, { event_type: "worker" });
+    }
+    const file = w.config.str("HEARTBEAT_FILE");
+    if (file) {
+      try {
+        await touch(join(w.workerTmp, file));
+      } catch (err) {
+        this.alive = false;
+        log.critical(`Heartbeat stopped: cannot touch ${file} in ${w.workerTmp}: ${(err as Error).message}`, { event_type: "worker" });
+        return;
+      }
+    }
+    this.beats++;
+    log.info(`heartbeat realm=${w.opts.realm} worker=${w.opts.worker}`, {
+      event_type: "heartbeat",
+      sqs: { messages, notvisible },
+      internal: { qlen: w.waiting },
+      threads: this.status.threads(),
+      deferred_tasks: this.status.deferredTasks(),
+    });
+    this.schedule();
+  }
+}
+
+async function touch(path: string): Promise<void> {
+  const now = new Date();
+  try {
+    await utimes(path, now, now);
+  } catch {
+    await writeFile(path, "", { flag: "a" });
+  }
+}

@@ -1,0 +1,483 @@
+/**
+ * One run of one job, in the original `run_job` order (platform.md §4.6, jobs.md §2.0): static enabled,
+ * `starting`, max_run_delay, iteration limits, lava globals, state, event_log, dynamic enabled, run-delay
+ * metric, handler, private run directory, iterations with events and actions, job metrics, clean-up.
+ *
+ * Children of chain/dag/foreach go through the same function (`JobRun.runChild`): they share the
+ * parent's run_id and run directory and write their own events under their own job_id.
+ */
+import { mkdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Ports } from "../../ports/index.ts";
+import type { LavaConfig } from "../config.ts";
+import { parseBool, parseDuration } from "../config.ts";
+import type { Logger, LogFields } from "../log.ts";
+import type { EventWriter, EventTarget } from "../events.ts";
+import { JobFailure, type AugmentedJob, type JobResult, type JobRun, type JobType, type RealmInfo } from "../../handlers/types.ts";
+import type { ActionKind } from "../../actions/types.ts";
+import { loadJobSpec, type JobSpec } from "../job-spec.ts";
+import { actionContext, enabledContext, jobContext, loadJinja, render } from "./render.ts";
+import { pyJsonDumps } from "./format.ts";
+
+/** What every run of one worker shares. */
+export interface RunServices {
+  ports: Ports;
+  config: LavaConfig;
+  realmInfo: RealmInfo;
+  worker: string;
+  /** `<TMPDIR>/<realm>/<worker>.<pid>`: run directories are created inside. */
+  workerTmp: string;
+  dev: boolean;
+  events: EventWriter;
+  /** Aborted on a hard stop; handlers kill their process groups. */
+  hardStop: AbortSignal;
+  jobType(name: string): Promise<JobType | undefined>;
+  actionKind(name: string): Promise<ActionKind | undefined>;
+  loadState(ports: Ports, realm: string, defaults: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
+export interface RunInput {
+  /** Validated job spec with the dispatch's parameters and globals already merged. */
+  spec: JobSpec;
+  runId: string;
+  tsDispatch: Date;
+  /** ts_dispatch as written into events. */
+  tsDispatchIso: string;
+  /** Logger of the job slot (carries `thread`). */
+  log: Logger;
+  /** Set for children: they run in the parent's directory and leave it in place. */
+  parentRunDir?: string;
+}
+
+/** A run that ended in failure; `message` is the last error (what the slot logs). */
+export class JobRunFailed extends Error {
+  override name = "JobRunFailed";
+  constructor(
+    message: string,
+    readonly realm: string,
+    readonly jobId: string,
+    readonly runId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+const ACTION_KEYS = ["on_success", "on_retry", "on_fail"] as const;
+type ActionKey = (typeof ACTION_KEYS)[number];
+
+export async function runJob(svc: RunServices, input: RunInput): Promise<JobResult> {
+  return new RunLifecycle(svc, input).run();
+}
+
+class RunLifecycle {
+  private readonly realm: string;
+  private readonly jobId: string;
+  private readonly runId: string;
+  private readonly fields: LogFields;
+  private readonly target: EventTarget;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly svc: RunServices,
+    private readonly input: RunInput,
+  ) {
+    this.realm = svc.realmInfo.realm;
+    this.jobId = input.spec.job_id;
+    this.runId = input.runId;
+    this.fields = { event_type: "job", job_id: this.jobId, run_id: this.runId };
+    this.target = { job_id: this.jobId, run_id: this.runId, ts_dispatch: input.tsDispatchIso };
+    this.log = input.log;
+  }
+
+  private prefix(): string {
+    return `Job ${this.jobId} (${this.runId})`;
+  }
+
+  private event(status: Parameters<EventWriter["record"]>[1], info: unknown = null): Date {
+    return this.svc.events.record(this.target, status, info);
+  }
+
+  private fail(message: string, cause?: unknown): JobRunFailed {
+    return new JobRunFailed(message, this.realm, this.jobId, this.runId, { cause });
+  }
+
+  /** Records `rejected` and returns the error to throw. */
+  private reject(message: string): JobRunFailed {
+    this.event("rejected", message);
+    return this.fail(message);
+  }
+
+  async run(): Promise<JobResult> {
+    const { spec } = this.input;
+    const cwMetrics = this.cwMetrics();
+
+    if (spec.enabled === false) {
+      this.log.warning(`${this.prefix()}: Job is not enabled (static)`, this.fields);
+      this.event("skipped", "Job not enabled (static)");
+      return {};
+    }
+
+    await loadJinja().catch((err: unknown) => {
+      this.log.warning(`${this.prefix()}: template engine unavailable: ${(err as Error).message}`, this.fields);
+    });
+    this.log.info(`${this.prefix()}: Starting`, this.fields);
+    const tsStart = this.event("starting");
+    const job = this.augment(tsStart);
+
+    this.checkRunDelay(tsStart);
+    const { limit, delaySeconds } = this.iterationSettings();
+    this.fillLavaGlobals(job);
+    job.state = await this.loadState(job.state);
+
+    if (spec.event_log !== undefined && spec.event_log !== null && spec.event_log !== "") this.logEventLog(job);
+    if (!this.dynamicallyEnabled(job)) return {};
+
+    if (cwMetrics) await this.putRunDelay(tsStart);
+
+    const handler = await this.svc.jobType(spec.type);
+    if (!handler) {
+      const msg = `${spec.type}: Unknown job type`;
+      this.event("failed", msg);
+      throw this.fail(msg);
+    }
+
+    const runDir = await this.makeRunDir();
+    try {
+      const jobRun = this.jobRun(job, runDir);
+      const outcome = await this.iterate(handler, jobRun, limit, delaySeconds);
+      if (cwMetrics) await this.putCompletionMetrics(tsStart, outcome.failure !== undefined);
+      if (outcome.failure) throw this.fail(outcome.failure.message, outcome.failure);
+      return outcome.result;
+    } finally {
+      if (!this.input.parentRunDir) await this.removeRunDir(runDir);
+    }
+  }
+
+  private cwMetrics(): boolean {
+    const own = this.input.spec.cw_metrics;
+    if (own !== undefined && own !== null) {
+      try {
+        return parseBool(own as string | boolean | number);
+      } catch {
+        return false;
+      }
+    }
+    return this.svc.config.bool("CW_METRICS_JOB");
+  }
+
+  /** The spec a handler sees: the item plus realm, run_id, state and the run's times. */
+  private augment(tsStart: Date): AugmentedJob {
+    const { spec } = this.input;
+    return {
+      ...spec,
+      parameters: spec.parameters,
+      globals: spec.globals,
+      state: { ...spec.state },
+      realm: this.realm,
+      run_id: this.runId,
+      ts_dispatch: this.input.tsDispatch,
+      ts_start: tsStart,
+      ts_ustart: tsStart,
+    } as AugmentedJob;
+  }
+
+  private checkRunDelay(tsStart: Date): void {
+    const maxRunDelay = this.input.spec.max_run_delay;
+    if (!maxRunDelay) return;
+    let limit: number;
+    try {
+      limit = parseDuration(maxRunDelay as string | number);
+    } catch {
+      throw this.reject(`Bad max_run_delay: ${String(maxRunDelay)}`);
+    }
+    if ((tsStart.getTime() - this.input.tsDispatch.getTime()) / 1000 > limit) {
+      throw this.reject(`dispatch is more than ${String(maxRunDelay)} old`);
+    }
+  }
+
+  private iterationSettings(): { limit: number; delaySeconds: number } {
+    const { spec } = this.input;
+    const rawLimit = spec.iteration_limit ?? 1;
+    const limit = typeof rawLimit === "number" ? Math.trunc(rawLimit) : Number.parseInt(String(rawLimit).trim(), 10);
+    if (!Number.isFinite(limit)) throw this.reject(`Bad iteration_limit: ${String(rawLimit)}`);
+    const maxLimit = this.svc.config.int("ITERATION_MAX_LIMIT");
+    if (limit > maxLimit) throw this.reject(`iteration_limit must be <= ${maxLimit}`);
+    // The original silently runs nothing for a limit below 1; a run with no outcome helps nobody.
+    if (limit < 1) throw this.reject("iteration_limit must be >= 1");
+    let delaySeconds: number;
+    try {
+      delaySeconds = parseDuration((spec.iteration_delay ?? 0) as string | number);
+    } catch {
+      throw this.reject(`Bad iteration_delay: ${String(spec.iteration_delay)}`);
+    }
+    if (delaySeconds > this.svc.config.seconds("ITERATION_MAX_DELAY")) {
+      throw this.reject(`iteration_delay must be <= ${this.svc.config.str("ITERATION_MAX_DELAY")}`);
+    }
+    return { limit, delaySeconds };
+  }
+
+  /** `globals.lava` defaults; values set upstream (chain, dispatch) win. */
+  private fillLavaGlobals(job: AugmentedJob): void {
+    const existing = job.globals.lava;
+    const lava: Record<string, unknown> = existing && typeof existing === "object" && !Array.isArray(existing) ? { ...existing } : {};
+    lava.master_job_id ??= job.job_id;
+    lava.parent_job_id ??= job.job_id;
+    lava.master_start ??= job.ts_start;
+    lava.master_ustart ??= job.ts_ustart;
+    lava.parent_start ??= job.ts_start;
+    lava.parent_ustart ??= job.ts_ustart;
+    job.globals = { ...job.globals, lava };
+  }
+
+  private async loadState(defaults: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (Object.keys(defaults).length === 0) return defaults;
+    return this.svc.loadState(this.svc.ports, this.realm, defaults);
+  }
+
+  /** `event_log`: rendered through a JSON round trip; a failure is recorded, not fatal. */
+  private logEventLog(job: AugmentedJob): void {
+    let info: unknown;
+    try {
+      const text = pyJsonDumps(this.input.spec.event_log);
+      info = JSON.parse(render(text, enabledContext(job, this.svc.realmInfo), "event_log"));
+    } catch (err) {
+      const msg = (err as Error).message;
+      this.log.error(`${this.prefix()}: Bad event_log: ${msg}`, this.fields);
+      info = `Error: Bad event_log: ${msg}`;
+    }
+    this.event("logging", info);
+  }
+
+  /** A string `enabled` is rendered; only "true" (any case, trimmed) runs. */
+  private dynamicallyEnabled(job: AugmentedJob): boolean {
+    const enabled = this.input.spec.enabled;
+    if (typeof enabled !== "string") return true;
+    let value: string;
+    try {
+      value = render(enabled, enabledContext(job, this.svc.realmInfo), "enabled").trim().toLowerCase();
+    } catch (err) {
+      // The original dies here without a terminal event; we record why the run did not happen.
+      const msg = `Bad enabled: ${(err as Error).message}`;
+      this.event("failed", msg);
+      throw this.fail(msg, err);
+    }
+    if (value === "true") return true;
+    this.log.warning(`${this.prefix()}: Job is not enabled (dynamic)`, { ...this.fields, enabled: value });
+    this.event("skipped", `Job not enabled (enabled="${value}")`);
+    return false;
+  }
+
+  private async putRunDelay(tsStart: Date): Promise<void> {
+    try {
+      await this.svc.ports.metrics.put(this.svc.config.str("CW_NAMESPACE"), [
+        {
+          name: "RunDelay",
+          value: (tsStart.getTime() - this.input.tsDispatch.getTime()) / 1000,
+          unit: "Seconds",
+          dimensions: { Realm: this.realm, Worker: this.input.spec.worker },
+          timestamp: this.input.tsDispatch,
+        },
+      ]);
+    } catch (err) {
+      const msg = `Can't put metric data: ${(err as Error).message}`;
+      this.event("failed", msg);
+      throw this.fail(msg, err);
+    }
+  }
+
+  private async putCompletionMetrics(tsStart: Date, failed: boolean): Promise<void> {
+    const dimensions = { Realm: this.realm, Job: this.jobId };
+    try {
+      await this.svc.ports.metrics.put(this.svc.config.str("CW_NAMESPACE"), [
+        { name: "RunTime", value: (Date.now() - tsStart.getTime()) / 1000, unit: "Seconds", dimensions, timestamp: this.input.tsDispatch },
+        { name: "JobFailed", value: failed ? 1 : 0, dimensions, timestamp: this.input.tsDispatch },
+      ]);
+    } catch (err) {
+      this.log.warning(`${this.prefix()}: Can't put metric data: ${(err as Error).message}`, this.fields);
+    }
+  }
+
+  private async makeRunDir(): Promise<string> {
+    if (this.input.parentRunDir) return this.input.parentRunDir;
+    const dir = join(this.svc.workerTmp, this.runId);
+    if (await exists(dir)) {
+      // Two deliveries of the same run met in this process; the one already running owns the directory.
+      throw this.fail("Job temp dir already exists - possible dispatch overlap");
+    }
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
+  private async removeRunDir(dir: string): Promise<void> {
+    try {
+      await rm(dir, { recursive: true, force: true });
+    } catch (err) {
+      this.log.warning(`${this.prefix()}: While cleaning temp dir: ${(err as Error).message}`, this.fields);
+    }
+  }
+
+  private jobRun(job: AugmentedJob, runDir: string): JobRun {
+    const svc = this.svc;
+    const realmInfo = svc.realmInfo;
+    const run: JobRun = {
+      job,
+      realm: realmInfo,
+      runDir,
+      s3tmp: `${realmInfo.s3_temp}/${job.job_id}/${job.run_id}`,
+      dev: svc.dev,
+      ports: svc.ports,
+      config: svc.config,
+      log: this.log,
+      signal: svc.hardStop,
+      render: (template, extra) => render(template, { ...jobContext(job, realmInfo), ...(extra ?? {}) }),
+      runChild: (childId, globals) => this.runChild(job, runDir, childId, globals),
+    };
+    return run;
+  }
+
+  private async iterate(
+    handler: JobType,
+    jobRun: JobRun,
+    limit: number,
+    delaySeconds: number,
+  ): Promise<{ result: JobResult; failure?: Error }> {
+    const job = jobRun.job;
+    let failure: Error | undefined;
+    for (let iteration = 1; iteration <= limit; iteration++) {
+      (job.globals.lava as Record<string, unknown>).iteration = iteration;
+      this.log.info(`${this.prefix()}: Running iteration ${iteration}`, this.fields);
+      this.event("running", `Iteration ${iteration}`);
+      const canRetry = iteration < limit;
+      try {
+        const result = await this.runOnce(handler, jobRun, canRetry);
+        return { result };
+      } catch (err) {
+        failure = err as Error;
+        this.log.error(`${this.prefix()}: Iteration ${iteration} failed: ${failure.message}`, this.fields);
+        if (canRetry) {
+          this.log.info(`${this.prefix()}: Will retry in ${delaySeconds} seconds`, this.fields);
+          if (!(await sleepUnlessAborted(delaySeconds * 1000, this.svc.hardStop))) break;
+        }
+      }
+    }
+    if (limit > 1) this.log.error(`${this.prefix()}: Failed ${limit} times - abort`, this.fields);
+    return { result: {}, failure };
+  }
+
+  private async runOnce(handler: JobType, jobRun: JobRun, canRetry: boolean): Promise<JobResult> {
+    let result: JobResult;
+    try {
+      result = await handler.run(jobRun);
+      if (result === null || typeof result !== "object") result = {};
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      // Key order as the original: error_data, error, exception.
+      const failed: JobResult = { error_data: error instanceof JobFailure ? error.data : null, error: error.message };
+      if (this.svc.config.bool("DEBUG") && error.stack) failed.exception = error.stack.split("\n").map((l) => `${l}\n`);
+      this.event(canRetry ? "retrying" : "failed", failed);
+      await this.runActions(canRetry ? "on_retry" : "on_fail", jobRun, failed);
+      throw error;
+    }
+    this.log.info(`${this.prefix()}: Complete`, this.fields);
+    // The original's event carries `error: null` when the handler gave none (it is added before the write).
+    this.event("complete", "error" in result ? result : { ...result, error: null });
+    await this.runActions("on_success", jobRun, result);
+    return result;
+  }
+
+  /** Job key else realm key; in order; the first failure is recorded and ends the list. */
+  private async runActions(key: ActionKey, jobRun: JobRun, result: JobResult): Promise<void> {
+    try {
+      const list = key in this.input.spec ? this.input.spec[key] : (this.svc.realmInfo[key] ?? []);
+      if (!Array.isArray(list)) throw new Error(`${key}: action must be a list`);
+      for (const spec of list as unknown[]) await this.runAction(key, spec, jobRun, result);
+    } catch (err) {
+      const msg = (err as Error).message;
+      this.log.error(`${this.prefix()}: Action failed: ${msg}`, this.fields);
+      this.event("action_failed", msg);
+    }
+  }
+
+  private async runAction(key: ActionKey, spec: unknown, jobRun: JobRun, result: JobResult): Promise<void> {
+    if (!spec || typeof spec !== "object" || Array.isArray(spec) || !("action" in spec)) {
+      throw new Error(`${key} action: Missing keys: action`);
+    }
+    const actionSpec = spec as Record<string, unknown>;
+    const kindName = String(actionSpec.action);
+    const kind = await this.svc.actionKind(kindName);
+    if (!kind) throw new Error(`${key} action: ${kindName}: unknown action`);
+    try {
+      await kind.run({
+        spec: actionSpec,
+        run: jobRun,
+        result,
+        render: (template) => render(template, actionContext(jobRun.job, this.svc.realmInfo, result)),
+      });
+    } catch (err) {
+      throw new Error(`${key} action: ${kindName}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /**
+   * A child of chain/dag/foreach: its own spec, this worker only, the parent's globals over its own with
+   * `lava.parent_*` naming the parent, then the full lifecycle under the parent's run_id and directory.
+   */
+  private async runChild(parent: AugmentedJob, runDir: string, childId: string, globals: Record<string, unknown>): Promise<JobResult> {
+    const spec = await loadJobSpec(this.svc.ports, this.realm, childId, this.log);
+    if (spec.worker !== this.svc.worker) {
+      throw new JobFailure(`Worker mismatch: Expected ${this.svc.worker} but got ${spec.worker}`);
+    }
+    const passedLava = globals.lava;
+    const lava: Record<string, unknown> = {
+      ...(passedLava && typeof passedLava === "object" && !Array.isArray(passedLava) ? (passedLava as Record<string, unknown>) : {}),
+      parent_job_id: parent.job_id,
+      parent_start: parent.ts_start,
+      parent_ustart: parent.ts_ustart,
+    };
+    delete lava.iteration;
+    const childSpec: JobSpec = { ...spec, globals: { ...spec.globals, ...globals, lava } };
+    try {
+      return await runJob(this.svc, {
+        spec: childSpec,
+        runId: this.runId,
+        tsDispatch: this.input.tsDispatch,
+        tsDispatchIso: this.input.tsDispatchIso,
+        log: this.log,
+        parentRunDir: runDir,
+      });
+    } catch (err) {
+      if (err instanceof JobRunFailed) {
+        const cause = err.cause;
+        throw new JobFailure(err.message, cause instanceof JobFailure ? cause.data : null);
+      }
+      throw err;
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Sleeps; returns false at once when `signal` aborts. */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  if (ms <= 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,99 @@
+/**
+ * Keeps the messages this worker holds invisible on the queue for as long as it holds them.
+ *
+ * Guarantee: while this process is alive and holds a message (from receive until delete or release),
+ * the message is not delivered to anyone else, however long the job runs. Every `intervalSeconds`
+ * (half the queue's visibility timeout) the message's visibility is pushed out to a full timeout from
+ * now, so it never gets closer than half a timeout to expiry. If this process dies, extensions stop and
+ * the message returns after at most one visibility timeout, as with the original worker.
+ *
+ * This needs `sqs:ChangeMessageVisibility`. Without it (the original's IAM policy) the first extension
+ * fails, a warning is logged once, and behaviour falls back to the original's: a run longer than the
+ * visibility timeout may be delivered again.
+ */
+import type { QueuePort } from "../../ports/index.ts";
+import type { Logger } from "../log.ts";
+
+interface Held {
+  receiptHandle: string;
+  timer: ReturnType<typeof setInterval>;
+  fields: Record<string, string | undefined>;
+}
+
+export class VisibilityKeeper {
+  private readonly held = new Map<string, Held>();
+  private warnedDenied = false;
+  /** Extensions made (for tests and the heartbeat). */
+  extensions = 0;
+
+  constructor(
+    private readonly queues: QueuePort,
+    private readonly queue: string,
+    private readonly timeoutSeconds: number,
+    private readonly log: Logger,
+  ) {}
+
+  get intervalSeconds(): number {
+    return Math.max(1, Math.floor(this.timeoutSeconds / 2));
+  }
+
+  /** Starts extending `receiptHandle` (the message id keys it). */
+  hold(messageId: string, receiptHandle: string): void {
+    if (this.held.has(messageId)) return;
+    const timer = setInterval(() => void this.extend(messageId), this.intervalSeconds * 1000);
+    timer.unref?.();
+    this.held.set(messageId, { receiptHandle, timer, fields: { event_type: "worker" } });
+  }
+
+  /** Names the run once known, so a failed extension is logged with its job_id and run_id. */
+  describe(messageId: string, jobId: string, runId: string): void {
+    const h = this.held.get(messageId);
+    if (h) h.fields = { event_type: "worker", job_id: jobId, run_id: runId };
+  }
+
+  /** Stops extending (before delete or release). */
+  drop(messageId: string): void {
+    const h = this.held.get(messageId);
+    if (!h) return;
+    clearInterval(h.timer);
+    this.held.delete(messageId);
+  }
+
+  /** Makes every held message visible again at once (hard stop): another worker can take it now. */
+  async releaseAll(): Promise<void> {
+    const all = [...this.held.entries()];
+    for (const [id] of all) this.drop(id);
+    await Promise.all(
+      all.map(([id, h]) =>
+        this.queues.changeVisibility(this.queue, h.receiptHandle, 0).catch((err: unknown) => {
+          this.log.warning(`Could not return message ${id} to the queue: ${(err as Error).message}`, h.fields);
+        }),
+      ),
+    );
+  }
+
+  get count(): number {
+    return this.held.size;
+  }
+
+  private async extend(messageId: string): Promise<void> {
+    const h = this.held.get(messageId);
+    if (!h) return;
+    try {
+      await this.queues.changeVisibility(this.queue, h.receiptHandle, this.timeoutSeconds);
+      this.extensions++;
+    } catch (err) {
+      if (!this.held.has(messageId)) return; // deleted meanwhile: nothing to extend
+      const msg = (err as Error).message;
+      if (/denied|not authori[sz]ed|forbidden/i.test(msg)) {
+        this.drop(messageId);
+        if (!this.warnedDenied) {
+          this.warnedDenied = true;
+          this.log.warning(`Cannot extend message visibility (grant sqs:ChangeMessageVisibility): ${msg}`, h.fields);
+        }
+        return;
+      }
+      this.log.warning(`Could not extend visibility of message ${messageId}: ${msg}`, h.fields);
+    }
+  }
+}

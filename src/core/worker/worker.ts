@@ -1,0 +1,434 @@
+/**
+ * The worker: takes dispatch messages from its queue and runs them in a bounded pool of job slots
+ * (the original's `worker-NN` threads), with an event writer, an optional heartbeat and metrics.
+ *
+ * Delivery rules (docs/WORKER.md):
+ * - at most `threads` messages are held at once: the worker asks the queue for no more messages than
+ *   it has free slots, and only when a slot is free; each received message goes straight to a slot;
+ * - a held message stays invisible while its job runs (VisibilityKeeper), so it is never redelivered
+ *   to another worker while this one is alive;
+ * - a message is deleted only after its outcome is recorded (its run's events written, or given up and
+ *   logged); rejected messages are deleted after the rejection is logged;
+ * - soft stop (SIGHUP/SIGINT): no more receives, the long poll is aborted, a message not yet started is
+ *   made visible again at once, running jobs finish, exit 0;
+ * - hard stop (second signal, SIGTERM): job process groups are killed, every held message is made
+ *   visible again at once, exit 143.
+ */
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { NotFoundError, PortError, ThrottledError, type Ports, type QueueMessage } from "../../ports/index.ts";
+import type { LavaConfig } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { workerQueueName } from "../names.ts";
+import { EventWriter } from "../events.ts";
+import { JobSpecError, loadJobSpec, loadRealmItem, type JobSpec } from "../job-spec.ts";
+import type { JobType, RealmInfo } from "../../handlers/types.ts";
+import type { ActionKind } from "../../actions/types.ts";
+import { MessageRejected, parseDispatchMessage, type DispatchRequest } from "./message.ts";
+import { JobRunFailed, runJob, sleepUnlessAborted, type RunServices } from "./job-run.ts";
+import { VisibilityKeeper } from "./visibility.ts";
+import { parseIsoTimestamp } from "./format.ts";
+
+export interface WorkerOptions {
+  realm: string;
+  worker: string;
+  /** Queue name; default `lava-<realm>-<worker>`. */
+  queue?: string;
+  /** Job slots (`-t`), default 5. */
+  threads: number;
+  /** Long-poll seconds (`--wait`), 0..20, default 10. */
+  waitSeconds: number;
+  /** Sleep after an empty poll (`-s`), default 10. */
+  sleepSeconds: number;
+  /** Receive-count cap (`--retries`): a message received more than retries+1 times is dropped; <0 disables. Default 2. */
+  retries: number;
+  /** Heartbeat period in seconds (`-b`), 0 = off. */
+  heartbeatSeconds: number;
+  /** Exit when a poll returns nothing (`--batch`). */
+  batch: boolean;
+  /** Handlers' dev mode (`--dev`). */
+  dev: boolean;
+}
+
+/** What the worker needs from outside; the CLI supplies the real ones, tests may substitute. */
+export interface WorkerDeps {
+  ports: Ports;
+  log: Logger;
+  /** Built with the realm's `config` map once the realm item is read. */
+  makeConfig(realmConfig: Record<string, unknown>): LavaConfig;
+  jobType(name: string): Promise<JobType | undefined>;
+  actionKind(name: string): Promise<ActionKind | undefined>;
+  loadState: RunServices["loadState"];
+  hostname: string;
+  instanceId: string | null;
+  pid: number;
+  /** Tests: called after a message is accepted, before its run starts (a soft stop may arrive here). */
+  beforeStart?(req: DispatchRequest): Promise<void>;
+}
+
+export const EXIT_HARD_STOP = 143;
+const RECEIVE_ATTEMPTS = 5;
+const HARD_STOP_GRACE_MS = 2000;
+const DELETE_ATTEMPTS = 5;
+/** When an infrastructure failure stops a message before its run, it comes back this soon. */
+const TRANSIENT_RETRY_SECONDS = 10;
+
+type SlotState = "idle" | "preparing" | "running";
+
+export class Worker {
+  readonly queue: string;
+  config!: LavaConfig;
+  realmInfo!: RealmInfo;
+  workerTmp!: string;
+  events!: EventWriter;
+  visibility!: VisibilityKeeper;
+  private readonly slots: SlotState[];
+  private readonly running = new Set<Promise<void>>();
+  private slotFreed: (() => void) | undefined;
+  private softStopping = false;
+  private readonly pollAbort = new AbortController();
+  /** Wakes the loop from its sleeps when a stop begins. */
+  private readonly wake = new AbortController();
+  /** The receive in flight, if any. */
+  private polling: Promise<QueueMessage[]> | undefined;
+  private readonly hardAbort = new AbortController();
+  private services!: RunServices;
+  /** The hard stop's hand-back of held messages; the process must not exit before it completes. */
+  private releasing: Promise<void> | undefined;
+  /** Messages dropped, rejected, run: for tests and the heartbeat. */
+  readonly stats = { received: 0, rejected: 0, dropped: 0, runs: 0, released: 0 };
+
+  constructor(
+    readonly opts: WorkerOptions,
+    readonly deps: WorkerDeps,
+  ) {
+    this.queue = opts.queue || workerQueueName(opts.realm, opts.worker);
+    this.slots = Array.from({ length: opts.threads }, () => "idle" as SlotState);
+  }
+
+  get log(): Logger {
+    return this.deps.log;
+  }
+
+  /** Slot names as the original's thread names. */
+  slotName(i: number): string {
+    return `worker-${String(i).padStart(2, "0")}`;
+  }
+
+  get hardStopSignal(): AbortSignal {
+    return this.hardAbort.signal;
+  }
+
+  get isStopping(): boolean {
+    return this.softStopping || this.hardAbort.signal.aborted;
+  }
+
+  /** Slots busy preparing (received, not started): the heartbeat's `internal.qlen`. */
+  get waiting(): number {
+    return this.slots.filter((s) => s === "preparing").length;
+  }
+
+  get busy(): number {
+    return this.slots.filter((s) => s !== "idle").length;
+  }
+
+  /** Start-up steps 5–7 of the original: realm item, config, worker tmp dir, event writer. */
+  async start(): Promise<void> {
+    const { ports } = this.deps;
+    const realmItem = await loadRealmItem(ports, this.opts.realm);
+    const realmConfig = realmItem.config && typeof realmItem.config === "object" && !Array.isArray(realmItem.config) ? realmItem.config : {};
+    this.config = this.deps.makeConfig(realmConfig as Record<string, unknown>);
+    this.realmInfo = realmItem as unknown as RealmInfo;
+    // A `.` in the worker name is kept; the original's Path.with_suffix would replace it (platform.md §4.2).
+    this.workerTmp = join(this.config.str("TMPDIR"), this.opts.realm, `${this.opts.worker}.${this.deps.pid}`);
+    await mkdir(this.workerTmp, { recursive: true, mode: 0o700 });
+    this.events = new EventWriter({
+      ports,
+      realm: this.opts.realm,
+      worker: this.opts.worker,
+      hostname: this.deps.hostname,
+      instanceId: this.deps.instanceId,
+      ttlSeconds: this.config.optionalSeconds("EVENT_TTL"),
+      log: this.log.child({ thread: "event" }),
+    });
+    let timeout = 30;
+    try {
+      timeout = (await ports.queues.attributes(this.queue)).visibilityTimeoutSeconds || 30;
+    } catch (err) {
+      if (err instanceof NotFoundError) throw new PortError(`No such queue: ${this.queue}`, { cause: err });
+      this.log.warning(`Cannot read attributes of ${this.queue}: ${(err as Error).message}; assuming a ${timeout}s visibility timeout`, {
+        event_type: "worker",
+      });
+    }
+    this.visibility = new VisibilityKeeper(ports.queues, this.queue, timeout, this.log);
+    this.services = {
+      ports,
+      config: this.config,
+      realmInfo: this.realmInfo,
+      worker: this.opts.worker,
+      workerTmp: this.workerTmp,
+      dev: this.opts.dev,
+      events: this.events,
+      hardStop: this.hardAbort.signal,
+      jobType: this.deps.jobType,
+      actionKind: this.deps.actionKind,
+      loadState: this.deps.loadState,
+    };
+  }
+
+  /** Soft stop: finish what runs, release what has not started. Idempotent. */
+  softStop(): void {
+    if (this.softStopping) return;
+    this.softStopping = true;
+    this.pollAbort.abort();
+    this.wake.abort();
+    this.slotFreed?.();
+  }
+
+  /** Hard stop: kill running jobs, hand every held message back to the queue at once. */
+  async hardStop(): Promise<void> {
+    this.releasing ??= this.handBack();
+    await this.releasing;
+  }
+
+  /**
+   * A long poll abandoned by the client stays open on the queue's side and can still take a message —
+   * including one we hand back. So a hard stop lets the current poll end (at most `--wait` seconds;
+   * whatever it returns is handed back too) before making the held messages visible.
+   */
+  private async handBack(): Promise<void> {
+    this.softStopping = true;
+    this.wake.abort();
+    this.slotFreed?.();
+    this.hardAbort.abort();
+    await this.polling?.catch(() => []);
+    await this.visibility?.releaseAll();
+  }
+
+  /** The poll loop; resolves with the exit status once stopped and drained. */
+  async run(): Promise<number> {
+    this.log.info("Worker ready ...", { event_type: "worker" });
+    while (!this.isStopping) {
+      const free = this.opts.threads - this.busy;
+      if (free <= 0) {
+        await this.waitForFreeSlot();
+        continue;
+      }
+      this.polling = this.receive(Math.min(10, free));
+      const messages = await this.polling;
+      this.polling = undefined;
+      if (this.isStopping) {
+        await this.releaseUnstarted(messages);
+        break;
+      }
+      for (const m of messages) this.accept(m);
+      if (messages.length === 0) {
+        if (this.opts.batch) {
+          this.log.info("No more messages in batch -- finishing", { event_type: "worker" });
+          break;
+        }
+        if (this.opts.sleepSeconds > 0) await sleepUnlessAborted(this.opts.sleepSeconds * 1000, this.wake.signal);
+      }
+    }
+    return this.finish();
+  }
+
+  private async finish(): Promise<number> {
+    if (this.hardAbort.signal.aborted) return this.finishHard();
+    this.log.info("Waiting for worker threads to complete their work before finishing", { event_type: "worker" });
+    await Promise.allSettled([...this.running]);
+    if (this.hardAbort.signal.aborted) return this.finishHard();
+    await this.events.drain();
+    this.log.info("Finishing", { event_type: "worker" });
+    return 0;
+  }
+
+  /** Gives aborted handlers a moment to kill their process groups before the process exits. */
+  private async finishHard(): Promise<number> {
+    await Promise.race([Promise.allSettled([...this.running]), Bun.sleep(HARD_STOP_GRACE_MS)]);
+    await this.releasing;
+    return EXIT_HARD_STOP;
+  }
+
+  /** Removes the worker tmp dir (exit clean-up). */
+  async cleanup(): Promise<void> {
+    if (this.workerTmp) await rm(this.workerTmp, { recursive: true, force: true }).catch(() => {});
+  }
+
+  private waitForFreeSlot(): Promise<void> {
+    return new Promise((resolve) => {
+      this.slotFreed = () => {
+        this.slotFreed = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** ReceiveMessage with the original's retry schedule (0,1,2,3,4 s); gives up by throwing. */
+  private async receive(max: number): Promise<QueueMessage[]> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < RECEIVE_ATTEMPTS; attempt++) {
+      if (attempt > 0 && !(await sleepUnlessAborted(attempt * 1000, this.wake.signal))) return [];
+      try {
+        return await this.deps.ports.queues.receive(this.queue, {
+          maxMessages: max,
+          waitSeconds: this.opts.waitSeconds,
+          signal: this.pollAbort.signal,
+        });
+      } catch (err) {
+        if (this.pollAbort.signal.aborted) return [];
+        lastError = err;
+        this.log.warning(`receive from ${this.queue}: ${(err as Error).message}`, { event_type: "worker" });
+      }
+    }
+    throw new PortError(`receive from ${this.queue}: Too many failed attempts - abort`, { cause: lastError });
+  }
+
+  private async releaseUnstarted(messages: QueueMessage[]): Promise<void> {
+    await Promise.allSettled(messages.map((m) => this.release(m)));
+  }
+
+  private async release(m: QueueMessage, seconds = 0): Promise<void> {
+    this.visibility.drop(m.id);
+    this.stats.released++;
+    try {
+      await this.deps.ports.queues.changeVisibility(this.queue, m.receiptHandle, seconds);
+    } catch (err) {
+      this.log.warning(`Could not release message ${m.id}: ${(err as Error).message}`, { event_type: "worker" });
+    }
+  }
+
+  /** Takes one received message into a free slot. */
+  private accept(m: QueueMessage): void {
+    this.stats.received++;
+    if (this.opts.retries >= 0 && m.receiveCount > this.opts.retries + 1) {
+      this.stats.dropped++;
+      this.log.warning(`Job dispatch message ${m.id}: Retry limit exceeded - deleted on cycle ${m.receiveCount}`, { event_type: "worker" });
+      void this.deleteMessage(m, {});
+      return;
+    }
+    const slot = this.slots.indexOf("idle");
+    this.slots[slot] = "preparing";
+    this.visibility.hold(m.id, m.receiptHandle);
+    const task = this.process(m, slot).finally(() => {
+      this.slots[slot] = "idle";
+      this.running.delete(task);
+      this.slotFreed?.();
+    });
+    this.running.add(task);
+  }
+
+  /** Per-message steps (platform.md §4.5), then the run, then delete. */
+  private async process(m: QueueMessage, slot: number): Promise<void> {
+    const log = this.log.child({ thread: this.slotName(slot) });
+    let req: DispatchRequest;
+    let spec: JobSpec;
+    try {
+      req = parseDispatchMessage(m.body, this.opts.realm, this.opts.worker);
+      this.visibility.describe(m.id, req.job_id, req.run_id);
+      spec = await this.prepare(req, m, log);
+    } catch (err) {
+      await this.handleRejection(err, m, log);
+      return;
+    }
+    await this.deps.beforeStart?.(req);
+    if (this.isStopping) {
+      // Not started yet: hand it straight back so another worker (or our successor) takes it now.
+      log.info(`Job ${req.job_id} (${req.run_id}): not started, returned to the queue (worker stopping)`, fieldsOf(req));
+      await this.release(m);
+      return;
+    }
+    this.slots[slot] = "running";
+    this.stats.runs++;
+    try {
+      await runJob(this.services, { spec, runId: req.run_id, tsDispatch: req.ts_dispatch, tsDispatchIso: req.ts_dispatch_iso, log });
+    } catch (err) {
+      const msg = err instanceof JobRunFailed ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
+      log.error(`Job ${req.job_id} (${req.run_id}): ${msg}`, fieldsOf(req));
+    }
+    if (this.hardAbort.signal.aborted) return; // hardStop() has released the message
+    await this.events.settled(req.run_id);
+    await this.deleteMessage(m, fieldsOf(req));
+  }
+
+  /** Steps 6–9: job spec, worker and max_tries checks, dispatch merge. */
+  private async prepare(req: DispatchRequest, m: QueueMessage, log: Logger): Promise<JobSpec> {
+    const prefix = `Job ${req.job_id} (${req.run_id})`;
+    let spec: JobSpec;
+    try {
+      spec = await withThrottleRetry(() => loadJobSpec(this.deps.ports, this.opts.realm, req.job_id, log));
+    } catch (err) {
+      if (err instanceof JobSpecError) throw new MessageRejected(`${prefix}: ${err.reason}`, req.job_id, req.run_id);
+      throw err;
+    }
+    if (spec.worker !== this.opts.worker) {
+      throw new MessageRejected(`${prefix}: Worker mismatch: Expected ${this.opts.worker} but got ${spec.worker}`, req.job_id, req.run_id);
+    }
+    if (spec.max_tries > 0 && spec.max_tries < m.receiveCount) {
+      throw new MessageRejected(`${prefix}: max_tries exceeded`, req.job_id, req.run_id);
+    }
+    const globals: Record<string, unknown> = { ...spec.globals, ...req.globals };
+    const lava = globals.lava;
+    if (lava && typeof lava === "object" && !Array.isArray(lava)) globals.lava = reviveLavaTimes(lava as Record<string, unknown>, prefix, req);
+    return { ...spec, parameters: { ...spec.parameters, ...req.parameters }, globals };
+  }
+
+  private async handleRejection(err: unknown, m: QueueMessage, log: Logger): Promise<void> {
+    if (err instanceof MessageRejected) {
+      this.stats.rejected++;
+      log.error(err.reason, { event_type: "worker", job_id: err.jobId, run_id: err.runId });
+      await this.deleteMessage(m, { job_id: err.jobId, run_id: err.runId });
+      return;
+    }
+    // The realm's tables or the network failed us before the run began: nothing is lost by trying later.
+    log.error(`Message ${m.id}: cannot prepare the run, retrying in ${TRANSIENT_RETRY_SECONDS}s: ${(err as Error).message}`, {
+      event_type: "worker",
+    });
+    await this.release(m, TRANSIENT_RETRY_SECONDS);
+  }
+
+  private async deleteMessage(m: QueueMessage, fields: { job_id?: string; run_id?: string }): Promise<void> {
+    this.visibility.drop(m.id);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.ports.queues.delete(this.queue, m.receiptHandle);
+        return;
+      } catch (err) {
+        if (attempt >= DELETE_ATTEMPTS || !(err instanceof ThrottledError || err instanceof PortError)) {
+          this.log.error(`Could not delete message ${m.id}: ${(err as Error).message}`, { event_type: "worker", ...fields });
+          return;
+        }
+        await Bun.sleep(attempt * 200);
+      }
+    }
+  }
+}
+
+function fieldsOf(req: DispatchRequest): { event_type: string; job_id: string; run_id: string } {
+  return { event_type: "job", job_id: req.job_id, run_id: req.run_id };
+}
+
+/** `globals.lava.{master,parent}_{start,ustart}` arrive as ISO text after an SQS hop; runs see datetimes. */
+function reviveLavaTimes(lava: Record<string, unknown>, prefix: string, req: DispatchRequest): Record<string, unknown> {
+  const out = { ...lava };
+  for (const key of ["master_start", "master_ustart", "parent_start", "parent_ustart"]) {
+    const v = out[key];
+    if (typeof v !== "string") continue;
+    const ts = parseIsoTimestamp(v);
+    if (!ts) throw new MessageRejected(`${prefix}: ${key}: Bad timestamp: ${v}`, req.job_id, req.run_id);
+    out[key] = ts.date;
+  }
+  return out;
+}
+
+/** Retries a read a few times while the backend throttles. */
+async function withThrottleRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof ThrottledError) || attempt >= attempts) throw err;
+      await Bun.sleep(100 * 2 ** attempt);
+    }
+  }
+}
