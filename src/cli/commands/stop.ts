@@ -332,11 +332,13 @@ export interface StopOptions {
   log: Logger;
   timing?: StopTiming;
   procRoot?: string;
+  /** Tests: only act on the workers this accepts (a test must never signal another test's workers). */
+  select?: (w: WorkerProcess) => boolean;
 }
 
 export async function stop(opts: StopOptions): Promise<number> {
   const { log } = opts;
-  const workers = findWorkers(opts.procRoot);
+  const workers = findWorkers(opts.procRoot).filter(opts.select ?? (() => true));
   if (workers.length === 0) log.info("No lava workers found");
 
   if (opts.noDispatch) {
