@@ -1,0 +1,445 @@
+/**
+ * Python operators on template values: equality, ordering, arithmetic, membership, attribute and
+ * item access, slicing and calls, with Jinja2's lookup rules on top.
+ */
+import { PyError, typeError } from "./errors.ts";
+import { builtinAttr } from "./methods.ts";
+import { percentFormat } from "./format.ts";
+import {
+  type BinOp,
+  type Kwargs,
+  EMPTY_KWARGS,
+  MISSING,
+  Markup,
+  NOT_IMPL,
+  PyFloat,
+  PyFunction,
+  PyObject,
+  Undefined,
+  adaptHost,
+  dictGet,
+  dictHas,
+  dictKeys,
+  dictSize,
+  escapeHtml,
+  isDict,
+  isInt,
+  isNumber,
+  isString,
+  isTuple,
+  mkFloat,
+  num,
+  strValue,
+  tuple,
+  tupleField,
+  typeName,
+  undefinedAttr,
+  undefinedItem,
+} from "./values.ts";
+
+export { setHostAdapter } from "./values.ts";
+/** Converts host values that templates may meet (JS Date) into their Python counterparts. */
+export function adapt(v: unknown): unknown {
+  return v instanceof Date ? adaptHost(v) : v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Equality and ordering
+
+export function eq(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === "string" && typeof b === "string") return false;
+  if (isNumber(a) && isNumber(b)) return num(a) === num(b);
+  if (isString(a) && isString(b)) return strValue(a) === strValue(b);
+  if (a === null || b === null) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (isTuple(a) !== isTuple(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!eq(a[i], b[i])) return false;
+    return true;
+  }
+  if (isDict(a) && isDict(b)) {
+    if (dictSize(a) !== dictSize(b)) return false;
+    for (const k of dictKeys(a)) {
+      if (!dictHas(b, k) || !eq(dictGet(a, k), dictGet(b, k))) return false;
+    }
+    return true;
+  }
+  if (a instanceof Undefined || a === undefined) return b instanceof Undefined || b === undefined;
+  if (a instanceof PyObject && a.eq(b)) return true;
+  if (b instanceof PyObject && b.eq(a)) return true;
+  return false;
+}
+
+const CMP_OPS = { "<": 1, "<=": 1, ">": 1, ">=": 1 } as const;
+export type CmpOp = keyof typeof CMP_OPS;
+
+/** `a op b` for an ordering operator. */
+export function compare(op: CmpOp, a: unknown, b: unknown): boolean {
+  const c = order(op, a, b);
+  if (Number.isNaN(c)) return false;
+  switch (op) {
+    case "<":
+      return c < 0;
+    case "<=":
+      return c <= 0;
+    case ">":
+      return c > 0;
+    case ">=":
+      return c >= 0;
+  }
+}
+
+/** Three-way comparison; NaN when unordered (a float NaN is involved). Throws TypeError when not comparable. */
+export function order(op: string, a: unknown, b: unknown): number {
+  if (isNumber(a) && isNumber(b)) {
+    const x = num(a);
+    const y = num(b);
+    return x < y ? -1 : x > y ? 1 : x === y ? 0 : NaN;
+  }
+  if (isString(a) && isString(b)) {
+    const x = strValue(a);
+    const y = strValue(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (Array.isArray(a) && Array.isArray(b) && isTuple(a) === isTuple(b)) {
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      if (!eq(a[i], b[i])) return order(op, a[i], b[i]);
+    }
+    return a.length - b.length;
+  }
+  if (a instanceof Undefined) a.fail();
+  if (b instanceof Undefined) b.fail();
+  if (a instanceof PyObject) {
+    const c = a.cmp(b);
+    if (c !== undefined) return c;
+  }
+  if (b instanceof PyObject) {
+    const c = b.cmp(a);
+    if (c !== undefined) return -c;
+  }
+  throw typeError(`'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arithmetic
+
+export function binop(op: BinOp, a: unknown, b: unknown): unknown {
+  if (a instanceof Undefined) a.fail();
+  if (b instanceof Undefined) b.fail();
+  if (isNumber(a) && isNumber(b)) return numeric(op, a, b);
+  if (a instanceof PyObject) {
+    const r = a.binop(op, b, false);
+    if (r !== NOT_IMPL) return r;
+  }
+  if (b instanceof PyObject) {
+    const r = b.binop(op, a, true);
+    if (r !== NOT_IMPL) return r;
+  }
+  switch (op) {
+    case "+":
+      if (isString(a) && isString(b)) return concat(a, b);
+      if (Array.isArray(a) && Array.isArray(b) && isTuple(a) === isTuple(b)) {
+        const joined = [...a, ...b];
+        return isTuple(a) ? tuple(joined) : joined;
+      }
+      if (typeof a === "string") throw typeError(`can only concatenate str (not "${typeName(b)}") to str`);
+      if (Array.isArray(a) && !isTuple(a)) {
+        throw typeError(`can only concatenate list (not "${typeName(b)}") to list`);
+      }
+      break;
+    case "*": {
+      const r = repeat(a, b) ?? repeat(b, a);
+      if (r !== undefined) return r;
+      break;
+    }
+    case "%":
+      if (isString(a)) {
+        if (a instanceof Markup) return new Markup(percentFormat(a.s, escapeArgs(b)));
+        return percentFormat(a, b);
+      }
+      break;
+  }
+  throw typeError(`unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`);
+}
+
+function escapeArgs(b: unknown): unknown {
+  if (Array.isArray(b)) return tuple(b.map((x) => (isString(x) || !isNumber(x) ? wrapEscaped(x) : x)));
+  return isNumber(b) ? b : wrapEscaped(b);
+}
+function wrapEscaped(x: unknown): unknown {
+  if (x instanceof Markup || isDict(x)) return x;
+  return typeof x === "string" ? new Markup(escapeHtml(x)) : x;
+}
+
+function concat(a: string | Markup, b: string | Markup): string | Markup {
+  if (a instanceof Markup || b instanceof Markup) {
+    const x = a instanceof Markup ? a.s : escapeHtml(a);
+    const y = b instanceof Markup ? b.s : escapeHtml(b);
+    return new Markup(x + y);
+  }
+  return a + b;
+}
+
+function repeat(seq: unknown, times: unknown): unknown {
+  if (!isInt(times)) return undefined;
+  const n = Math.max(0, num(times));
+  if (typeof seq === "string") return seq.repeat(n);
+  if (seq instanceof Markup) return new Markup(seq.s.repeat(n));
+  if (Array.isArray(seq)) {
+    const out: unknown[] = [];
+    for (let i = 0; i < n; i++) out.push(...seq);
+    return isTuple(seq) ? tuple(out) : out;
+  }
+  return undefined;
+}
+
+function numeric(op: BinOp, a: unknown, b: unknown): unknown {
+  const ints = isInt(a) && isInt(b);
+  const x = num(a);
+  const y = num(b);
+  const wrap = (v: number): unknown => (ints ? v : mkFloat(v));
+  switch (op) {
+    case "+":
+      return wrap(x + y);
+    case "-":
+      return wrap(x - y);
+    case "*":
+      return wrap(x * y);
+    case "/":
+      if (y === 0) throw new PyError("ZeroDivisionError", ints ? "division by zero" : "float division by zero");
+      return mkFloat(x / y);
+    case "//":
+      if (y === 0) {
+        throw new PyError("ZeroDivisionError", ints ? "integer division or modulo by zero" : "float floor division by zero");
+      }
+      return ints ? Math.floor(x / y) : mkFloat(floatFloorDiv(x, y));
+    case "%": {
+      if (y === 0) throw new PyError("ZeroDivisionError", ints ? "integer division or modulo by zero" : "float modulo");
+      let r = x % y;
+      if (r !== 0 && r < 0 !== y < 0) r += y;
+      if (r === 0 && !ints) r = y < 0 ? -0 : 0;
+      return wrap(r);
+    }
+    case "**":
+      if (ints && y >= 0) return x ** y;
+      if (x === 0 && y < 0) throw new PyError("ZeroDivisionError", "0.0 cannot be raised to a negative power");
+      if (x < 0 && !Number.isInteger(y)) throw new PyError("ValueError", "negative number raised to a fractional power gives a complex result, which templates do not support");
+      return mkFloat(Number.isInteger(y) && Math.abs(y) <= 1024 ? intPow(x, y) : x ** y);
+  }
+}
+
+// Double-double arithmetic, so float ** int rounds like C's pow (JS engines multiply naively).
+function twoProd(a: number, b: number): [number, number] {
+  const p = a * b;
+  const A = 134217729 * a;
+  const ah = A - (A - a);
+  const al = a - ah;
+  const B = 134217729 * b;
+  const bh = B - (B - b);
+  const bl = b - bh;
+  return [p, ah * bh - p + ah * bl + al * bh + al * bl];
+}
+
+function ddMul(x: [number, number], y: [number, number]): [number, number] {
+  const [p, e] = twoProd(x[0], y[0]);
+  const e2 = e + (x[0] * y[1] + x[1] * y[0]);
+  const s = p + e2;
+  return [s, e2 - (s - p)];
+}
+
+function intPow(base: number, n: number): number {
+  let r: [number, number] = [1, 0];
+  let x: [number, number] = [base, 0];
+  let m = Math.abs(n);
+  while (m) {
+    if (m & 1) r = ddMul(r, x);
+    x = ddMul(x, x);
+    m >>= 1;
+  }
+  if (!Number.isFinite(r[0])) return n < 0 ? 0 : r[0];
+  if (n >= 0) return r[0] + r[1];
+  const q = 1 / r[0];
+  const [p, e] = twoProd(q, r[0]);
+  const corr = (1 - p - e - q * r[1]) / r[0];
+  return q + corr;
+}
+
+/** CPython's float floor division (from fmod, so 1 // 0.1 is 9.0 as in Python). */
+function floatFloorDiv(x: number, y: number): number {
+  const mod = x % y;
+  let div = (x - mod) / y;
+  if (mod && y < 0 !== mod < 0) div -= 1;
+  if (!div) return Object.is(x / y, -0) || x / y < 0 ? -0 : 0;
+  let floordiv = Math.floor(div);
+  if (div - floordiv > 0.5) floordiv += 1;
+  return floordiv;
+}
+
+export function negate(a: unknown): unknown {
+  if (a instanceof Undefined) a.fail();
+  if (typeof a === "number") return -a;
+  if (typeof a === "boolean") return a ? -1 : 0;
+  if (a instanceof PyFloat) return mkFloat(-a.v);
+  if (a instanceof PyObject) {
+    const r = a.binop("*", -1, true);
+    if (r !== NOT_IMPL) return r;
+  }
+  throw typeError(`bad operand type for unary -: '${typeName(a)}'`);
+}
+
+export function plus(a: unknown): unknown {
+  if (a instanceof Undefined) a.fail();
+  if (typeof a === "boolean") return a ? 1 : 0;
+  if (isNumber(a) || a instanceof PyObject) return a;
+  throw typeError(`bad operand type for unary +: '${typeName(a)}'`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Membership
+
+export function contains(container: unknown, item: unknown): boolean {
+  if (isString(container)) {
+    if (!isString(item)) {
+      throw typeError(`'in <string>' requires string as left operand, not ${typeName(item)}`);
+    }
+    return strValue(container).includes(strValue(item));
+  }
+  if (Array.isArray(container)) return container.some((x) => eq(x, item));
+  if (isDict(container)) return dictHas(container, item);
+  if (container instanceof Undefined || container === undefined) return false;
+  if (container instanceof PyObject) {
+    const items = container.iter();
+    if (items) return items.some((x) => eq(x, item));
+  }
+  throw typeError(`argument of type '${typeName(container)}' is not iterable`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attribute and item access (Jinja's Environment.getattr / getitem)
+
+/** `obj.name`: the attribute first, then the item. */
+export function getattr(obj: unknown, name: string): unknown {
+  if (obj instanceof Undefined || obj === undefined) return (obj ?? new Undefined("undefined value")).fail();
+  const attr = rawAttr(obj, name);
+  if (attr !== MISSING) return adapt(attr);
+  const item = rawItem(obj, name);
+  return item === MISSING ? undefinedAttr(obj, name) : adapt(item);
+}
+
+/** `obj[key]`: the item first, then (for string keys) the attribute. */
+export function getitem(obj: unknown, key: unknown): unknown {
+  if (obj instanceof Undefined || obj === undefined) return (obj ?? new Undefined("undefined value")).fail();
+  const item = rawItem(obj, key);
+  if (item !== MISSING) return adapt(item);
+  if (typeof key === "string") {
+    const attr = rawAttr(obj, key);
+    if (attr !== MISSING) return adapt(attr);
+  }
+  return undefinedItem(obj, key);
+}
+
+/** Attribute lookup only (the `attr` filter). */
+export function attrOnly(obj: unknown, name: string): unknown {
+  if (obj instanceof Undefined || obj === undefined) return (obj ?? new Undefined("undefined value")).fail();
+  const attr = rawAttr(obj, name);
+  return attr === MISSING ? undefinedAttr(obj, name) : adapt(attr);
+}
+
+function rawAttr(obj: unknown, name: string): unknown {
+  if (obj instanceof PyObject) return obj.getAttr(name);
+  if (Array.isArray(obj) && isTuple(obj)) {
+    const field = tupleField(obj, name);
+    if (field !== MISSING) return field;
+  }
+  const builtin = builtinAttr(obj, name);
+  if (builtin !== MISSING) return builtin;
+  if (obj !== null && typeof obj === "object" && !isDict(obj) && !Array.isArray(obj) && name in obj) {
+    const v = (obj as Record<string, unknown>)[name];
+    return typeof v === "function" ? v.bind(obj) : v;
+  }
+  return MISSING;
+}
+
+function rawItem(obj: unknown, key: unknown): unknown {
+  if (isDict(obj)) return dictGet(obj, key);
+  if (Array.isArray(obj) || isString(obj)) {
+    if (!isInt(key)) return MISSING;
+    return indexSeq(obj, num(key));
+  }
+  if (obj instanceof PyObject) return obj.getItem(key);
+  return MISSING;
+}
+
+function indexSeq(seq: unknown[] | string | Markup, i: number): unknown {
+  if (Array.isArray(seq)) {
+    const j = i < 0 ? seq.length + i : i;
+    return j >= 0 && j < seq.length ? seq[j] : MISSING;
+  }
+  const s = strValue(seq);
+  const chars = hasSurrogates(s) ? Array.from(s) : s;
+  const j = i < 0 ? chars.length + i : i;
+  return j >= 0 && j < chars.length ? (chars[j] as string) : MISSING;
+}
+
+export function hasSurrogates(s: string): boolean {
+  return /[\uD800-\uDFFF]/.test(s);
+}
+
+/** Python slicing `seq[start:stop:step]` (None for omitted bounds). */
+export function slice(seq: unknown, start: unknown, stop: unknown, step: unknown): unknown {
+  if (seq instanceof Undefined || seq === undefined) return (seq ?? new Undefined("undefined value")).fail();
+  const st = step === null || step === undefined ? 1 : sliceIndex(step);
+  if (st === 0) throw new PyError("ValueError", "slice step cannot be zero");
+  let items: unknown[] | string[];
+  if (Array.isArray(seq)) items = seq;
+  else if (isString(seq)) items = Array.from(strValue(seq));
+  else if (seq instanceof PyObject && seq.iter() !== undefined && seq.len() !== undefined) items = seq.iter() ?? [];
+  else throw typeError(`'${typeName(seq)}' object is not subscriptable`);
+  const n = items.length;
+  const norm = (v: unknown, dflt: number, lo: number, hi: number): number => {
+    if (v === null || v === undefined) return dflt;
+    let i = sliceIndex(v);
+    if (i < 0) i += n;
+    return Math.min(Math.max(i, lo), hi);
+  };
+  const out: unknown[] = [];
+  if (st > 0) {
+    const a = norm(start, 0, 0, n);
+    const b = norm(stop, n, 0, n);
+    for (let i = a; i < b; i += st) out.push(items[i]);
+  } else {
+    const a = norm(start, n - 1, -1, n - 1);
+    const b = norm(stop, -1, -1, n - 1);
+    for (let i = a; i > b; i += st) out.push(items[i]);
+  }
+  if (typeof seq === "string") return out.join("");
+  if (seq instanceof Markup) return new Markup(out.join(""));
+  return Array.isArray(seq) && isTuple(seq) ? tuple(out) : out;
+}
+
+function sliceIndex(v: unknown): number {
+  if (!isInt(v)) throw typeError("slice indices must be integers or None or have an __index__ method");
+  return num(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls
+
+export function call(fn: unknown, args: unknown[], kwargs: Kwargs = EMPTY_KWARGS): unknown {
+  if (fn instanceof PyFunction) return adapt(fn.call(args, kwargs));
+  if (typeof fn === "function") {
+    const extra = Object.keys(kwargs).length ? [kwargs] : [];
+    return adapt(fn(...args, ...extra));
+  }
+  if (fn instanceof Undefined || fn === undefined) return (fn ?? new Undefined("undefined value")).fail();
+  if (fn instanceof PyObject && isCallableObject(fn)) return adapt(fn.call(args, kwargs));
+  throw typeError(`'${typeName(fn)}' object is not callable`);
+}
+
+interface CallableObject {
+  call(args: unknown[], kwargs: Kwargs): unknown;
+}
+export function isCallableObject(v: PyObject): v is PyObject & CallableObject {
+  return typeof (v as unknown as Partial<CallableObject>).call === "function";
+}

@@ -1,0 +1,159 @@
+/**
+ * Lava's `utils` template variable: datetime classes, dateutil, os.path, re, s3bucket/s3key, uuid4.
+ */
+import { DATEUTIL_MODULE, PARSER_MODULE } from "./dateutil.ts";
+import { DATETIME_CLASS, DATE_CLASS, TIMEDELTA_CLASS, TIME_CLASS } from "./datetime.ts";
+import { typeError, valueError } from "./errors.ts";
+import { RE_MODULE } from "./pyre.ts";
+import { MISSING, PyFunction, PyNamespace, PyObject, REQUIRED, isString, pyfn, strValue, tuple, typeName } from "./values.ts";
+
+/** lava's s3_split: accepts `s3://b/k`, `s3:b/k`, `/b/k` and `b/k`; the key loses leading/trailing `/`. */
+export function s3Split(s: string): [string, string] {
+  let rest = s;
+  for (const p of ["s3://", "s3:"]) {
+    if (rest.startsWith(p)) {
+      rest = rest.slice(p.length);
+      break;
+    }
+  }
+  const trimmed = rest.replace(/^\/+|\/+$/g, "");
+  const slash = trimmed.indexOf("/");
+  const bucket = slash < 0 ? trimmed : trimmed.slice(0, slash);
+  if (!bucket) throw valueError(`Invalid S3 object name: ${rest}`);
+  const key = slash < 0 ? "" : trimmed.slice(slash + 1).replace(/^\/+|\/+$/g, "");
+  return [bucket, key];
+}
+
+function text(v: unknown, fname: string): string {
+  if (!isString(v)) throw typeError(`${fname}: expected str, bytes or os.PathLike object, not ${typeName(v)}`);
+  return strValue(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// os.path (posixpath)
+
+export function basename(p: string): string {
+  return p.slice(p.lastIndexOf("/") + 1);
+}
+
+export function dirname(p: string): string {
+  const i = p.lastIndexOf("/") + 1;
+  const head = p.slice(0, i);
+  return head && head !== "/".repeat(head.length) ? head.replace(/\/+$/, "") : head;
+}
+
+export function joinPath(a: string, ...rest: string[]): string {
+  let path = a;
+  for (const b of rest) {
+    if (b.startsWith("/")) path = b;
+    else if (path === "" || path.endsWith("/")) path += b;
+    else path += `/${b}`;
+  }
+  return path;
+}
+
+export function splitext(p: string): [string, string] {
+  const sep = p.lastIndexOf("/");
+  const dot = p.lastIndexOf(".");
+  if (dot > sep) {
+    for (let i = sep + 1; i < dot; i++) if (p[i] !== ".") return [p.slice(0, dot), p.slice(dot)];
+  }
+  return [p, ""];
+}
+
+export function normpath(p: string): string {
+  if (p === "") return ".";
+  const initial = p.startsWith("/") ? (p.startsWith("//") && !p.startsWith("///") ? 2 : 1) : 0;
+  const out: string[] = [];
+  for (const c of p.split("/")) {
+    if (c === "" || c === ".") continue;
+    if (c !== ".." || (!initial && !out.length) || (out.length && out[out.length - 1] === "..")) out.push(c);
+    else if (out.length) out.pop();
+  }
+  const joined = "/".repeat(initial) + out.join("/");
+  return joined || ".";
+}
+
+const PATH_MODULE = new PyNamespace("module", "<module 'posixpath' from '/usr/lib/python3.11/posixpath.py'>", {
+  sep: "/",
+  extsep: ".",
+  curdir: ".",
+  pardir: "..",
+  basename: pyfn("basename", [["p", REQUIRED]], (p) => basename(text(p, "basename"))),
+  dirname: pyfn("dirname", [["p", REQUIRED]], (p) => dirname(text(p, "dirname"))),
+  join: new PyFunction("join", (args) => {
+    if (args.length === 0) throw typeError("join() missing 1 required positional argument: 'a'");
+    const parts = args.map((a) => text(a, "join"));
+    return joinPath(parts[0] as string, ...parts.slice(1));
+  }),
+  split: pyfn("split", [["p", REQUIRED]], (p) => {
+    const s = text(p, "split");
+    return tuple([dirname(s), basename(s)]);
+  }),
+  splitext: pyfn("splitext", [["p", REQUIRED]], (p) => tuple(splitext(text(p, "splitext")))),
+  normpath: pyfn("normpath", [["path", REQUIRED]], (p) => normpath(text(p, "normpath"))),
+  isabs: pyfn("isabs", [["s", REQUIRED]], (p) => text(p, "isabs").startsWith("/")),
+  abspath: pyfn("abspath", [["path", REQUIRED]], (p) => {
+    const s = text(p, "abspath");
+    return normpath(s.startsWith("/") ? s : joinPath(process.cwd(), s));
+  }),
+  expanduser: pyfn("expanduser", [["path", REQUIRED]], (p) => {
+    const s = text(p, "expanduser");
+    const home = process.env.HOME ?? "";
+    return s === "~" ? home : s.startsWith("~/") ? home + s.slice(1) : s;
+  }),
+  commonprefix: pyfn("commonprefix", [["m", REQUIRED]], (m) => {
+    const items = (Array.isArray(m) ? m : []).map((x) => text(x, "commonprefix"));
+    if (!items.length) return "";
+    let prefix = items[0] as string;
+    for (const s of items) while (!s.startsWith(prefix)) prefix = prefix.slice(0, -1);
+    return prefix;
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// uuid
+
+class PyUUID extends PyObject {
+  readonly pyType = "uuid.UUID";
+  constructor(private readonly text: string) {
+    super();
+  }
+  override str(): string {
+    return this.text;
+  }
+  repr(): string {
+    return `UUID('${this.text}')`;
+  }
+  override getAttr(name: string): unknown {
+    switch (name) {
+      case "hex":
+        return this.text.replace(/-/g, "");
+      case "urn":
+        return `urn:uuid:${this.text}`;
+      case "version":
+        return 4;
+    }
+    return MISSING;
+  }
+  override eq(other: unknown): boolean {
+    return other instanceof PyUUID && other.text === this.text;
+  }
+}
+
+/** The `utils` object lava passes to every template. */
+export function makeUtils(): Map<string, unknown> {
+  return new Map<string, unknown>([
+    ["timedelta", TIMEDELTA_CLASS],
+    ["datetime", DATETIME_CLASS],
+    ["date", DATE_CLASS],
+    ["dateutil", DATEUTIL_MODULE],
+    ["time", TIME_CLASS],
+    ["parsedate", PARSER_MODULE],
+    ["s3bucket", new PyFunction("<lambda>", (args) => s3Split(text(args[0], "s3bucket"))[0], {}, "function")],
+    ["s3key", new PyFunction("<lambda>", (args) => s3Split(text(args[0], "s3key"))[1], {}, "function")],
+    ["uuid", new PyFunction("uuid4", () => new PyUUID(crypto.randomUUID()), {}, "function")],
+    ["path", PATH_MODULE],
+    ["re", RE_MODULE],
+  ]);
+}
