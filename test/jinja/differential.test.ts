@@ -7,7 +7,12 @@ import { needs } from "../support/availability.ts";
 import * as corpus from "./corpus.ts";
 import { type Case, type Result, LAVA_CONTEXT, TEST_TZ, agree, pythonJinjaAvailable, renderWithPython, renderWithUs } from "./harness.ts";
 
+const savedTz = process.env.TZ;
 process.env.TZ = TEST_TZ;
+afterAll(() => {
+  if (savedTz === undefined) delete process.env.TZ;
+  else process.env.TZ = savedTz;
+});
 
 const groups: Record<string, Case[]> = {
   syntax: corpus.SYNTAX.map((template) => ({ template, context: LAVA_CONTEXT })),

@@ -2,7 +2,7 @@
  * The documented expressions of lava's guide (spec jobs.md §5.5) with their Jinja2 3.1.6 outputs,
  * error reporting, the context builders and the public API.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import {
   TemplateError,
   actionContext,
@@ -23,7 +23,13 @@ import {
   type RunInputs,
 } from "../../src/jinja/index.ts";
 
+// The documented vectors assume the original's Sydney host; restore the zone so other test files are unaffected.
+const savedTz = process.env.TZ;
 process.env.TZ = "Australia/Sydney";
+afterAll(() => {
+  if (savedTz === undefined) delete process.env.TZ;
+  else process.env.TZ = savedTz;
+});
 
 const inputs: RunInputs = {
   tz: "Australia/Sydney",

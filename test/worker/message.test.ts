@@ -45,6 +45,8 @@ describe("parseDispatchMessage", () => {
     expect(reason(JSON.stringify({ ...ok, ts_dispatch: "yesterday" }))).toMatch(/^Bad timestamp in dispatch message/);
     expect(reason(JSON.stringify({ ...ok, realm: "x" }))).toBe("Bad dispatch for job j (r): Realm mismatch: Expected ref but got x");
     expect(reason("this is not json")).toMatch(/^Malformed dispatch message: not valid JSON/);
+    // A broken body's content (here a would-be secret) never reaches the rejection text.
+    expect(reason('{"parameters": {"password": hunter2-secret}}')).not.toContain("hunter2");
     expect(reason("[1,2]")).toBe("Malformed dispatch message: not a JSON object");
     expect(reason("null")).toBe("Malformed dispatch message: not a JSON object");
   });

@@ -356,7 +356,7 @@ class RunLifecycle {
         failure = err as Error;
         this.log.error(`${this.prefix()}: Iteration ${iteration} failed: ${failure.message}`, this.fields);
         if (canRetry) {
-          this.log.info(`${this.prefix()}: Will retry in ${delaySeconds} seconds`, this.fields);
+          this.log.info(`${this.prefix()}: Will retry in ${pythonFloat(delaySeconds)} seconds`, this.fields);
           if (!(await sleepUnlessAborted(delaySeconds * 1000, this.svc.hardStop))) break;
         }
       }
@@ -480,4 +480,9 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<boo
     };
     signal.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** The original prints the delay as a Python float: `1.0`, `1.5`. */
+function pythonFloat(value: number): string {
+  return Number.isInteger(value) ? value.toFixed(1) : String(value);
 }

@@ -40,9 +40,10 @@ export function parseDispatchMessage(body: string, realm: string, worker: string
   let data: unknown;
   try {
     data = JSON.parse(body);
-  } catch (err) {
-    // The body is not echoed: dispatch parameters may carry values that must not reach logs.
-    throw new MessageRejected(`Malformed dispatch message: not valid JSON (${(err as Error).message}; ${body.length} bytes)`);
+  } catch {
+    // Neither the body nor the parser's text (which quotes the body) is logged: dispatch
+    // parameters may carry values that must not reach logs.
+    throw new MessageRejected(`Malformed dispatch message: not valid JSON (${body.length} bytes)`);
   }
   if (!isMap(data)) throw new MessageRejected("Malformed dispatch message: not a JSON object");
   const keys = Object.keys(data);
