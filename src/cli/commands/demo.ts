@@ -12,10 +12,23 @@ import { selfCommand } from "../../core/program.ts";
 import { LavaError } from "../../core/errors.ts";
 import { realmTable } from "../../core/names.ts";
 import { openPorts } from "../../adapters/index.ts";
+import type { Ports } from "../../ports/index.ts";
 
 const REALM = "demo";
 const WORKER = "core";
 const JOBS = ["demo/hello", "demo/uname", "demo/greet", "demo/disabled"];
+/** `realm create` gives a realm the bucket lava-<realm> with outputs under tmp/. */
+const S3_TEMP = `s3://lava-${REALM}/tmp`;
+
+/** Prints the job outputs a run left under its s3tmp prefix (stdout, stderr, ...). */
+async function printOutputs(ports: Ports, prefix: string): Promise<void> {
+  const page = await ports.objects.list(prefix);
+  for (const obj of page.objects) {
+    const text = (await new Response(await ports.objects.get(obj.uri)).text()).trimEnd();
+    const shown = text.length > 300 ? `${text.slice(0, 300)}...` : text;
+    process.stdout.write(`      ${obj.uri}:\n${shown.replace(/^/gm, "        ")}\n`);
+  }
+}
 
 function examplesFile(): string {
   // From source the examples sit beside src/; a compiled binary carries them embedded.
@@ -65,6 +78,7 @@ export default defineCommand({
         const log = Array.isArray(item.log) ? item.log : [];
         const statuses = log.map((e) => (e && typeof e === "object" && !Array.isArray(e) && !(e instanceof Uint8Array) ? String(e.status) : "?"));
         process.stdout.write(`  ${jobId} run ${String(item.run_id)}: ${statuses.join(" -> ")}\n`);
+        await printOutputs(ports, `${S3_TEMP}/${jobId}/${String(item.run_id)}/`);
       }
     } finally {
       await ports.close();
