@@ -31,7 +31,8 @@ export interface StackRow {
   worker: string;
   updated: string;
   amiId: string;
-  amiParam: string;
+  /** amiId and/or the pre-7.1 sakAmiId: an update sets every one present. */
+  amiParams: string[];
   capabilities: string[];
   parameterKeys: string[];
 }
@@ -104,9 +105,10 @@ export async function listWorkerStacks(profile: string | undefined, patterns: st
     for (const s of page.Stacks ?? []) {
       if (!s.StackName || !matchesAny(s.StackName, patterns)) continue;
       const params = new Map((s.Parameters ?? []).map((p) => [p.ParameterKey ?? "", p.ParameterValue ?? ""]));
-      const amiParam = AMI_PARAMS.find((k) => params.has(k));
-      if (!params.has("realm") || !params.has("worker") || !amiParam) continue;
-      const amiId = params.get(amiParam) ?? "";
+      const amiParams = AMI_PARAMS.filter((k) => params.has(k));
+      if (!params.has("realm") || !params.has("worker") || amiParams.length === 0) continue;
+      // A stack mid-way between the two names may have both; the first one set is the AMI in use.
+      const amiId = amiParams.map((k) => params.get(k) ?? "").find((v) => v !== "");
       if (!amiId) continue;
       rows.push({
         name: s.StackName,
@@ -114,7 +116,7 @@ export async function listWorkerStacks(profile: string | undefined, patterns: st
         worker: params.get("worker") ?? "",
         updated: s.LastUpdatedTime ? s.LastUpdatedTime.toISOString().slice(0, 10) : "",
         amiId,
-        amiParam,
+        amiParams,
         capabilities: s.Capabilities ?? [],
         parameterKeys: [...params.keys()],
       });
@@ -124,7 +126,7 @@ export async function listWorkerStacks(profile: string | undefined, patterns: st
   return rows.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Sets the AMI parameter of a worker stack, keeping its template and every other parameter. */
+/** Sets the AMI parameter(s) of a worker stack, keeping its template and every other parameter. */
 export async function updateStackAmi(profile: string | undefined, stack: StackRow, amiId: string): Promise<void> {
   const cfn = await import("@aws-sdk/client-cloudformation");
   const client = new cfn.CloudFormationClient(clientConfig(profile));
@@ -134,7 +136,7 @@ export async function updateStackAmi(profile: string | undefined, stack: StackRo
       UsePreviousTemplate: true,
       Capabilities: stack.capabilities as never,
       Parameters: stack.parameterKeys.map((k) =>
-        k === stack.amiParam ? { ParameterKey: k, ParameterValue: amiId } : { ParameterKey: k, UsePreviousValue: true },
+        stack.amiParams.includes(k) ? { ParameterKey: k, ParameterValue: amiId } : { ParameterKey: k, UsePreviousValue: true },
       ),
     }),
   );

@@ -349,11 +349,15 @@ export async function stop(opts: StopOptions): Promise<number> {
 
   const lifecycle = opts.asgArgs ? await lifecycleClient(opts.asgArgs, opts.profile) : undefined;
   let heartbeat: ReturnType<typeof setInterval> | undefined;
+  // The heartbeat in flight, if any: completion waits for it so no heartbeat arrives after the action is complete.
+  let beating: Promise<void> = Promise.resolve();
   if (lifecycle && opts.heartbeatSeconds !== undefined) {
     heartbeat = setInterval(() => {
-      lifecycle.heartbeat().then(
-        () => log.info("Lifecycle hook heartbeat sent"),
-        (e: unknown) => log.error(`Lifecycle heartbeat error: ${e instanceof Error ? e.message : String(e)}`),
+      beating = beating.then(() =>
+        lifecycle.heartbeat().then(
+          () => log.info("Lifecycle hook heartbeat sent"),
+          (e: unknown) => log.error(`Lifecycle heartbeat error: ${e instanceof Error ? e.message : String(e)}`),
+        ),
       );
     }, opts.heartbeatSeconds * 1000);
   }
@@ -371,6 +375,7 @@ export async function stop(opts: StopOptions): Promise<number> {
     }
   } finally {
     if (heartbeat) clearInterval(heartbeat);
+    await beating;
   }
 
   if (lifecycle) {
