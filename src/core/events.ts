@@ -5,7 +5,8 @@
  *
  * Writes go through one writer that job slots hand events to without waiting: a slow or throttled
  * DynamoDB never stalls a job. Events of one run are written in order (each appends to the run's `log`
- * list); different runs are written concurrently, up to `concurrency` at a time.
+ * list); different runs are written concurrently, up to `concurrency` at a time. Events of a run that
+ * are waiting together share one UpdateItem, so a short job costs one events write, not three.
  */
 import { ThrottledError, type AttributeValue, type Item, type Ports } from "../ports/index.ts";
 import { realmTable } from "./names.ts";
@@ -46,6 +47,12 @@ export interface EventWriterOptions {
   throttleAttempts?: number;
   /** First back-off delay in ms, doubled per attempt, capped at 5 s. Default 100. */
   backoffMs?: number;
+  /**
+   * How long a run's non-final events may wait to share one write with the events that follow.
+   * Default 250 ms; 0 writes each event as soon as possible. A worker killed outright loses at most
+   * this much of a run's non-final events; final ones are written at once.
+   */
+  lingerMs?: number;
   now?: () => Date;
 }
 
@@ -85,14 +92,25 @@ function nullIfFalsy(value: AttributeValue): AttributeValue {
   return value;
 }
 
+/** Statuses after which a run writes nothing more (except a later `action_failed`): flush at once. */
+const FINAL_STATUSES: ReadonlySet<EventStatus> = new Set(["skipped", "rejected", "failed", "complete"]);
+
+/** One run's events not yet written, and the write loop draining them. */
+interface RunQueue {
+  events: PendingEvent[];
+  /** Set while the loop for this run is active. */
+  loop?: Promise<void>;
+  /** Wakes a lingering loop early (a final event arrived). */
+  flush?: () => void;
+}
+
 export class EventWriter {
   private readonly opts: Required<Omit<EventWriterOptions, "instanceId" | "ttlSeconds">> & {
     instanceId: string | null;
     ttlSeconds: number;
   };
   private readonly table: string;
-  /** Per run: the tail of its write chain, so a run's events land in order. */
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly runs = new Map<string, RunQueue>();
   private inFlight = 0;
   private readonly waiters: (() => void)[] = [];
   private pendingCount = 0;
@@ -100,12 +118,15 @@ export class EventWriter {
   /** Events given up after retries (for the heartbeat / tests). */
   lost = 0;
   written = 0;
+  /** UpdateItem requests made (several events of a run may share one). */
+  writes = 0;
 
   constructor(opts: EventWriterOptions) {
     this.opts = {
       concurrency: 8,
       throttleAttempts: 8,
       backoffMs: 100,
+      lingerMs: 250,
       now: () => new Date(),
       ...opts,
       instanceId: opts.instanceId ?? null,
@@ -139,13 +160,14 @@ export class EventWriter {
     item.hostname = nullIfFalsy(this.opts.hostname);
     if (this.opts.instanceId) item.instance_id = this.opts.instanceId;
     const entry: Item = { ts_event: tsEvent, tu_event: tuEvent, status, info: toAttribute(info) };
-    this.enqueue({ key: { job_id: target.job_id, run_id: target.run_id }, item, entry });
+    this.enqueue({ key: { job_id: target.job_id, run_id: target.run_id }, item, entry }, FINAL_STATUSES.has(status));
     return now;
   }
 
   /** Resolves when every accepted event is written or given up, or after `timeoutMs`. Returns true when drained. */
   async drain(timeoutMs = 30_000): Promise<boolean> {
     if (this.pendingCount === 0) return true;
+    for (const run of this.runs.values()) run.flush?.();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const drained = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
     const timeout = new Promise<boolean>((resolve) => {
@@ -159,52 +181,102 @@ export class EventWriter {
   /** Resolves once every event accepted so far for `runId` (any job_id: children share it) is written or given up. */
   async settled(runId: string): Promise<void> {
     const suffix = `\u0000${runId}`;
-    const tails = [...this.chains.entries()].filter(([k]) => k.endsWith(suffix)).map(([, p]) => p);
-    await Promise.allSettled(tails);
+    const loops: Promise<void>[] = [];
+    for (const [key, run] of this.runs) {
+      if (!key.endsWith(suffix)) continue;
+      run.flush?.();
+      if (run.loop) loops.push(run.loop);
+    }
+    await Promise.allSettled(loops);
   }
 
-  private enqueue(ev: PendingEvent): void {
-    const chainKey = `${ev.key.job_id}\u0000${ev.key.run_id}`;
+  private enqueue(ev: PendingEvent, final: boolean): void {
+    const runKey = `${ev.key.job_id}\u0000${ev.key.run_id}`;
     this.pendingCount++;
-    const previous = this.chains.get(chainKey) ?? Promise.resolve();
-    const next = previous.then(() => this.writeWithSlot(ev));
-    this.chains.set(chainKey, next);
-    void next.finally(() => {
-      if (this.chains.get(chainKey) === next) this.chains.delete(chainKey);
-      this.pendingCount--;
-      if (this.pendingCount === 0) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
-      }
-    });
+    let run = this.runs.get(runKey);
+    if (!run) {
+      run = { events: [] };
+      this.runs.set(runKey, run);
+    }
+    run.events.push(ev);
+    if (final) run.flush?.();
+    if (!run.loop) run.loop = this.drainRun(runKey, run, final);
   }
 
-  private async writeWithSlot(ev: PendingEvent): Promise<void> {
+  /**
+   * Writes a run's events in order. Events that are waiting together go in one UpdateItem (the item
+   * ends exactly as if written one by one: the last event's fields, every entry appended to `log`).
+   * A run that has not reached a final status lingers briefly first, so a short job's starting,
+   * running and complete events usually cost one request instead of three.
+   */
+  private async drainRun(runKey: string, run: RunQueue, finalSeen: boolean): Promise<void> {
+    try {
+      if (!finalSeen) await this.linger(run);
+      while (run.events.length > 0) {
+        const batch = run.events.splice(0);
+        try {
+          await this.writeWithSlot(batch);
+        } finally {
+          this.settle(batch.length);
+        }
+      }
+    } finally {
+      run.loop = undefined;
+      run.flush = undefined;
+      if (run.events.length > 0) run.loop = this.drainRun(runKey, run, true);
+      else this.runs.delete(runKey);
+    }
+  }
+
+  private async linger(run: RunQueue): Promise<void> {
+    if (this.opts.lingerMs <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.opts.lingerMs);
+      run.flush = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    run.flush = undefined;
+  }
+
+  private settle(count: number): void {
+    this.pendingCount -= count;
+    if (this.pendingCount === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private async writeWithSlot(batch: PendingEvent[]): Promise<void> {
     if (this.inFlight >= this.opts.concurrency) await new Promise<void>((resolve) => this.waiters.push(resolve));
     this.inFlight++;
     try {
-      await this.write(ev);
+      await this.write(batch);
     } finally {
       this.inFlight--;
       this.waiters.shift()?.();
     }
   }
 
-  /** One UpdateItem: SET every top-level field, append the log entry. Throttling is retried with back-off. */
-  private async write(ev: PendingEvent): Promise<void> {
-    const fields = { event_type: "worker", job_id: ev.key.job_id, run_id: ev.key.run_id, thread: "event" };
+  /** One UpdateItem: SET the newest event's top-level fields, append every entry. Throttling is retried with back-off. */
+  private async write(batch: PendingEvent[]): Promise<void> {
+    const last = batch[batch.length - 1]!;
+    const fields = { event_type: "worker", job_id: last.key.job_id, run_id: last.key.run_id, thread: "event" };
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.opts.ports.tables.update(this.table, ev.key, { set: ev.item, append: { log: [ev.entry] } });
-        this.written++;
+        this.writes++;
+        await this.opts.ports.tables.update(this.table, last.key, { set: last.item, append: { log: batch.map((e) => e.entry) } });
+        this.written += batch.length;
         return;
       } catch (err) {
         const retryable = err instanceof ThrottledError && attempt < this.opts.throttleAttempts;
         if (!retryable) {
-          this.lost++;
+          this.lost += batch.length;
+          const statuses = batch.map((e) => String(e.item.status)).join(", ");
           this.opts.log.error(
-            `Could not log to ${this.table}: job ${ev.key.job_id} (${ev.key.run_id}) status ${String(ev.item.status)}: ${(err as Error).message}`,
+            `Could not log to ${this.table}: job ${last.key.job_id} (${last.key.run_id}) status ${statuses}: ${(err as Error).message}`,
             fields,
           );
           return;
