@@ -72,6 +72,9 @@ export function compileExecutable(target: Target, opts: Pick<CompileOptions, "ve
   // ESM keeps top-level await working; Bun would default to CJS with --bytecode.
   if (opts.bytecode) cmd.push("--bytecode", "--format=esm");
   if (opts.minify) cmd.push("--minify");
+  // Each lazily imported module (a command, an SDK client) becomes its own chunk, read only when imported:
+  // a short-lived command then maps a fraction of the code (bench/dispatch.ts: ~11 MiB less RSS).
+  cmd.push("--splitting");
   cmd.push(`--compile-executable-path=${runtimeExecutable(target)}`);
   cmd.push(opts.entry);
   const res = Bun.spawnSync(cmd, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });

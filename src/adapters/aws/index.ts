@@ -33,8 +33,8 @@ import {
   type CountableClient,
   type RequestStats,
 } from "./clients.ts";
-import { DynamoTableStore, type DynamoClients } from "./tables.ts";
-import { SqsQueuePort } from "./queues.ts";
+import type { DynamoClients } from "./tables.ts";
+import { LiteDynamoTableStore, LiteService, LiteSqsQueuePort } from "./lite/index.ts";
 import { S3ObjectStore } from "./objects.ts";
 import {
   AwsParameterPort,
@@ -167,12 +167,15 @@ export async function openAwsPorts(opts: AwsPortsOptions = {}): Promise<AwsPorts
     }
     return get();
   };
+  // GetItem, GetQueueUrl and SendMessage (all a dispatcher needs) skip the SDK: see lite/client.ts.
+  const liteDynamo = pool.register(new LiteService(settings, "DYNAMODB"), "DynamoDB");
+  const liteSqs = pool.register(new LiteService(settings, "SQS"), "SQS");
   const s3Region = async (): Promise<string | undefined> => (await s3()).config.region();
 
   return {
     backend: "aws",
-    tables: new DynamoTableStore(dynamo),
-    queues: new SqsQueuePort(sqs),
+    tables: new LiteDynamoTableStore(dynamo, liteDynamo),
+    queues: new LiteSqsQueuePort(sqs, liteSqs),
     objects: new S3ObjectStore(s3, s3Region),
     notifications: new SnsNotificationPort(sns),
     metrics: new CloudWatchMetricsPort(cloudwatch),

@@ -18,11 +18,11 @@ function isAbort(err: unknown): boolean {
 }
 
 export class SqsQueuePort implements QueuePort {
-  private readonly urls = new Map<string, Promise<string>>();
+  protected readonly urls = new Map<string, Promise<string>>();
 
   constructor(private readonly client: () => Promise<SQSClient>) {}
 
-  private url(name: string): Promise<string> {
+  protected url(name: string): Promise<string> {
     let url = this.urls.get(name);
     if (!url) {
       url = this.lookup(name);
@@ -32,7 +32,7 @@ export class SqsQueuePort implements QueuePort {
     return url;
   }
 
-  private async lookup(name: string): Promise<string> {
+  protected async lookup(name: string): Promise<string> {
     const { GetQueueUrlCommand } = await import("@aws-sdk/client-sqs");
     const sqs = await this.client();
     const out = await awsCall(`queue ${name}`, () => sqs.send(new GetQueueUrlCommand({ QueueName: name })));

@@ -1,0 +1,10 @@
+/**
+ * The lite path of the aws backend: DynamoDB GetItem and SQS GetQueueUrl/SendMessage without the SDK,
+ * which is all a dispatcher sends. See client.ts for when it defers to the SDK.
+ */
+export { LiteService, LiteServiceError, regionalEndpoint, type LiteRoute } from "./client.ts";
+export { LiteDynamoTableStore, marshalKey, unmarshalItem, unmarshalValue } from "./dynamo.ts";
+export { LiteSqsQueuePort } from "./sqs.ts";
+export { credentialSource, envCredentials, staticProfileCredentials } from "./credentials.ts";
+export { loadProfile, parseIni, profileName } from "./profile.ts";
+export { amzDate, signRequest, type Credentials } from "./sigv4.ts";
