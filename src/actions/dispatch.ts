@@ -6,7 +6,8 @@
  */
 import type { ActionKind } from "./types.ts";
 import { dispatchJob } from "../core/dispatch.ts";
-import { isoLocal } from "../core/state.ts";
+import { isoLocal } from "../core/pyformat.ts";
+import { errorText } from "../handlers/error-text.ts";
 import { ActionError, checkFields, delaySeconds, renderOr, renderStructure } from "./support.ts";
 
 export const dispatchAction: ActionKind = {
@@ -19,7 +20,7 @@ export const dispatchAction: ActionKind = {
       try {
         parameters = renderStructure(action, action.spec.parameters, 2) as Record<string, unknown>;
       } catch (e) {
-        throw new ActionError(`Cannot render parameters - ${(e as Error).message}`);
+        throw new ActionError(`Cannot render parameters - ${errorText(e)}`);
       }
     }
     const jobId = renderOr(action, action.spec.job_id, (r) => `Cannot render target job_id - ${r}`);

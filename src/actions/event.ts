@@ -6,7 +6,7 @@
  */
 import type { ActionKind } from "./types.ts";
 import type { EventBusEntry } from "../ports/index.ts";
-import { pythonJsonDumps } from "../core/state.ts";
+import { pyJsonDumps } from "../core/pyformat.ts";
 import { ActionError, checkFields, renderOr } from "./support.ts";
 
 const OPTIONAL = ["detail", "source", "resources", "detail_type", "event_bus"] as const;
@@ -20,7 +20,7 @@ export const eventAction: ActionKind = {
     const entry: EventBusEntry = {
       source: "source" in spec ? render("source", spec.source) : `lava.${action.run.realm.realm}`,
       detailType: "detail_type" in spec ? render("detail_type", spec.detail_type) : "Lava Job Action",
-      detail: pythonJsonDumps(detail(action, render)),
+      detail: pyJsonDumps(detail(action, render)),
     };
     if ("event_bus" in spec) entry.eventBus = render("event_bus", spec.event_bus);
     if ("resources" in spec) {

@@ -1,6 +1,7 @@
 /** `state`: publishes a state item (dump → render → parse of `value`); ids starting `lava` are reserved. */
 import type { ActionKind } from "./types.ts";
 import { putState } from "../core/state.ts";
+import { errorText } from "../handlers/error-text.ts";
 import { ActionError, checkFields, renderOr, renderStructure } from "./support.ts";
 
 const OPTIONAL = ["type", "ttl", "publisher", "kms_key"] as const;
@@ -17,7 +18,7 @@ export const stateAction: ActionKind = {
     try {
       value = renderStructure(action, spec.value, 1);
     } catch (e) {
-      throw new ActionError(`Bad value: ${(e as Error).message}`);
+      throw new ActionError(`Bad value: ${errorText(e)}`);
     }
     await putState(
       action.run.ports,

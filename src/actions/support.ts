@@ -1,7 +1,8 @@
 /** Field checks and conversions every action kind shares. */
 import { parseDuration } from "../core/config.ts";
-import { pythonJsonDumps } from "../core/state.ts";
+import { pyJsonDumps } from "../core/pyformat.ts";
 import { dictCheck } from "../handlers/check.ts";
+import { errorText } from "../handlers/error-text.ts";
 import type { ConnectorContext } from "../connectors/types.ts";
 import type { ActionRun } from "./types.ts";
 
@@ -22,7 +23,7 @@ export function renderOr(action: ActionRun, template: unknown, fail: (reason: st
   try {
     return action.render(String(template));
   } catch (e) {
-    throw new ActionError(fail((e as Error).message));
+    throw new ActionError(fail(errorText(e)));
   }
 }
 
@@ -45,13 +46,13 @@ export function delaySeconds(action: ActionRun): number {
 /** A `message` field: a string as is, anything else JSON-encoded; the text is then rendered. */
 export function renderedMessage(action: ActionRun): string {
   const message = action.spec.message;
-  const text = typeof message === "string" ? message : pythonJsonDumps(message);
+  const text = typeof message === "string" ? message : pyJsonDumps(message);
   return renderOr(action, text, (r) => `Cannot render message - ${r}`);
 }
 
 /** Dump → render → parse, for structured fields (`parameters`, `value`). */
 export function renderStructure(action: ActionRun, value: unknown, indent: number): unknown {
-  return JSON.parse(action.render(pythonJsonDumps(value, indent)));
+  return JSON.parse(action.render(pyJsonDumps(value, indent)));
 }
 
 export function connectorContext(action: ActionRun): ConnectorContext {

@@ -5,7 +5,7 @@
 import type { Ports } from "../ports/index.ts";
 import { workerQueueName } from "./names.ts";
 import { loadJobSpec } from "./job-spec.ts";
-import { isoLocal, pyJsonDumps, truncateToSeconds } from "./worker/format.ts";
+import { isoLocal, pyJsonDumps, truncateToSeconds } from "./pyformat.ts";
 
 /** The dispatch message body. Keys appear in this order; `parameters`/`globals` only when non-empty. */
 export interface DispatchMessage {
@@ -30,6 +30,14 @@ export class DispatchError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/** The CLI dispatcher refuses a job whose stored `enabled` is false or absent (see DispatchJobInput.refuseDisabled). */
+export class DisabledJobError extends DispatchError {
+  override name = "DisabledJobError";
+  constructor(realm: string, jobId: string) {
+    super(`job ${jobId} is disabled`, realm, jobId);
   }
 }
 
@@ -70,6 +78,12 @@ export interface DispatchJobInput {
   delaySeconds?: number;
   /** Queue name override; default `lava-<realm>-<worker>`. */
   queue?: string;
+  /**
+   * Refuse a job that is statically disabled (`enabled` absent or false) instead of sending it for the
+   * worker to record `skipped`. Only the CLI dispatcher asks for this, and it applies only when the job
+   * is read (no `worker` given). A template `enabled` is decided by the worker at run time.
+   */
+  refuseDisabled?: boolean;
   /** When given, `delaySeconds` must lie in 0..maxDelayMinutes*60 (SQS_MAX_DELAY_MINS). */
   maxDelayMinutes?: number;
   now?: Date;
@@ -83,7 +97,7 @@ export async function dispatchJob(ports: Ports, input: DispatchJobInput): Promis
     throw new DispatchError(`Bad delay ${delay}s: must be between 0 and ${input.maxDelayMinutes} minutes`, realm, jobId);
   }
   if (delay < 0) throw new DispatchError(`Bad delay ${delay}s: must not be negative`, realm, jobId);
-  const worker = input.worker || (await loadJobSpec(ports, realm, jobId)).worker;
+  const worker = input.worker || (await workerOf(ports, input));
   if (!worker) throw new DispatchError("Job has no worker", realm, jobId);
   const msg = buildDispatchMessage({ ...input, worker });
   const queue = input.queue || workerQueueName(realm, worker);
@@ -93,4 +107,11 @@ export async function dispatchJob(ports: Ports, input: DispatchJobInput): Promis
     throw new DispatchError(`Cannot dispatch ${jobId}@${realm} - ${(err as Error).message}`, realm, jobId, { cause: err });
   }
   return msg.run_id;
+}
+
+/** Reads the job, as the original dispatcher does when no worker is given. */
+async function workerOf(ports: Ports, input: DispatchJobInput): Promise<string> {
+  const spec = await loadJobSpec(ports, input.realm, input.jobId);
+  if (input.refuseDisabled && spec.enabled === false) throw new DisabledJobError(input.realm, input.jobId);
+  return spec.worker;
 }

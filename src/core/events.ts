@@ -11,7 +11,7 @@
 import { ThrottledError, type AttributeValue, type Item, type Ports } from "../ports/index.ts";
 import { realmTable } from "./names.ts";
 import type { Logger } from "./log.ts";
-import { isoLocal, naiveUtc, truncateToSeconds } from "./worker/format.ts";
+import { isoLocal, naiveUtc, truncateToSeconds } from "./pyformat.ts";
 
 export type EventStatus =
   | "skipped"

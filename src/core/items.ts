@@ -6,26 +6,40 @@
  * Keys starting `x-`/`X-` are ignored everywhere, as in the original.
  */
 import type { AttributeValue, Item } from "../ports/index.ts";
-import type { JobSpec } from "./job-spec.ts";
 import { REALMS_TABLE, realmTable } from "./names.ts";
 import { CONFIG_VARS, LavaConfig, parseDuration, parseSize } from "./config.ts";
-
-export type { JobSpec } from "./job-spec.ts";
 
 export type ItemKind = "realm" | "job" | "connection" | "s3trigger";
 export const ITEM_KINDS: readonly ItemKind[] = ["realm", "job", "connection", "s3trigger"];
 
-/** A stored item is wrong. `field` is a dotted path (`schedule.0.crontab`, `config.CMD_TIMEOUT`). */
+/**
+ * A stored item is wrong. `field` is a dotted path (`schedule.0.crontab`, `config.CMD_TIMEOUT`).
+ * `recordText` is the same problem worded as the worker and dispatcher report it, which for the
+ * problems the original detects is the original's text (`Bad job record: Missing keys: payload`).
+ */
 export class ItemError extends Error {
   override name = "ItemError";
+  readonly recordText: string;
   constructor(
     readonly kind: ItemKind,
     readonly id: string | undefined,
     readonly field: string,
     readonly reason: string,
+    recordText?: string,
   ) {
     super(`${kind}${id ? ` ${id}` : ""}: field ${field}: ${reason}`);
+    this.recordText = recordText ?? `Bad ${kind} record: ${field} ${reason}`;
   }
+}
+
+/**
+ * How hard to look at an item. The worker and dispatcher read stored items as the original does
+ * (required keys, the types they rely on, reserved globals) so a job the original runs still runs;
+ * `lava put` adds authoring checks (schedules, durations, actions, empty names) on top.
+ */
+export interface ParseOptions {
+  /** Default true. */
+  strict?: boolean;
 }
 
 export interface KindInfo {
@@ -58,8 +72,14 @@ class Checker {
     readonly id: string | undefined,
   ) {}
 
-  fail(field: string, reason: string): never {
-    throw new ItemError(this.kind, this.id, field, reason);
+  fail(field: string, reason: string, recordText?: string): never {
+    throw new ItemError(this.kind, this.id, field, reason, recordText);
+  }
+
+  /** All absent keys are named at once, in the original's words. */
+  requiredKeys(fields: readonly string[]): void {
+    const missing = fields.filter((k) => !(k in this.item)).sort();
+    if (missing.length) this.fail(missing[0]!, "missing (required)", `Bad ${this.kind} record: Missing keys: ${missing.join(", ")}`);
   }
 
   required(field: string): unknown {
@@ -79,6 +99,13 @@ class Checker {
     const v = opts.required ? this.required(field) : this.item[field];
     if (v === undefined || (v === null && !opts.required)) return undefined;
     if (typeof v !== "boolean") this.fail(field, `must be true or false, not ${describe(v)}`);
+    return v;
+  }
+
+  number(field: string): number | undefined {
+    const v = this.item[field];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "number" || !Number.isFinite(v)) this.fail(field, `must be a number, not ${describe(v)}`);
     return v;
   }
 
@@ -180,21 +207,19 @@ export function checkRealmName(realm: string): string | undefined {
   return undefined;
 }
 
-export function parseRealmItem(raw: unknown): RealmInfo {
+const REALM_REQUIRED = ["realm", "s3_payloads", "s3_temp"] as const;
+
+/** A realm entry with its required fields checked; see ParseOptions for what `strict` adds. */
+export function parseRealmItem(raw: unknown, opts: ParseOptions = {}): RealmInfo {
+  const strict = opts.strict ?? true;
   const item = asRecord("realm", raw);
   const c = new Checker("realm", item, idOf("realm", item));
-  const realm = c.string("realm", { required: true })!;
-  const bad = checkRealmName(realm);
-  if (bad) c.fail("realm", bad);
-  const s3Payloads = c.string("s3_payloads", { required: true })!;
-  if (!S3_URI.test(s3Payloads)) c.fail("s3_payloads", `must be an s3://bucket/prefix URI, not ${describe(s3Payloads)}`);
-  const s3Temp = c.string("s3_temp", { required: true })!;
-  if (!S3_URI.test(s3Temp)) c.fail("s3_temp", `must be an s3://bucket/prefix URI, not ${describe(s3Temp)}`);
-  const s3Key = c.string("s3_key", { nonEmpty: true });
+  c.requiredKeys(REALM_REQUIRED);
+  const [realm, s3Payloads, s3Temp] = REALM_REQUIRED.map((k) => c.string(k, { required: true, nonEmpty: strict })!) as [string, string, string];
   const config = c.map("config") ?? {};
-  checkRealmConfig(c, config);
-  const docker = c.string("docker", { nonEmpty: true });
-  for (const k of ["on_success", "on_fail", "on_retry"]) c.actions(k);
+  if (strict) checkRealmAuthoring(c, item, config);
+  const s3Key = c.string("s3_key");
+  const docker = c.string("docker");
   return {
     realm,
     s3_payloads: s3Payloads,
@@ -207,6 +232,18 @@ export function parseRealmItem(raw: unknown): RealmInfo {
     ...(item.on_retry !== undefined && { on_retry: item.on_retry as Record<string, unknown>[] }),
     item,
   };
+}
+
+function checkRealmAuthoring(c: Checker, item: Record<string, unknown>, config: Record<string, unknown>): void {
+  const bad = checkRealmName(item.realm as string);
+  if (bad) c.fail("realm", bad);
+  for (const k of ["s3_payloads", "s3_temp"]) {
+    if (!S3_URI.test(item[k] as string)) c.fail(k, `must be an s3://bucket/prefix URI, not ${describe(item[k])}`);
+  }
+  c.string("s3_key", { nonEmpty: true });
+  checkRealmConfig(c, config);
+  c.string("docker", { nonEmpty: true });
+  for (const k of ["on_success", "on_fail", "on_retry"]) c.actions(k);
 }
 
 /** Each known variable in the realm's config must convert to its type; unknown names are allowed (as in the original). */
@@ -232,6 +269,23 @@ function articled(type: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // Jobs
 
+/** The jobs-table item after checks and defaults (enabled=false, max_tries=0, empty maps, owner/description ""). */
+export interface JobSpec {
+  job_id: string;
+  type: string;
+  worker: string;
+  payload: unknown;
+  owner: string;
+  description: string;
+  /** A boolean, or a Jinja template the worker renders at run time. */
+  enabled: boolean | string;
+  max_tries: number;
+  parameters: Record<string, unknown>;
+  globals: Record<string, unknown>;
+  state: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
 const JOB_REQUIRED = ["job_id", "type", "worker", "payload"] as const;
 const JOB_FIELDS: ReadonlySet<string> = new Set([
   ...JOB_REQUIRED,
@@ -242,56 +296,67 @@ const JOB_FIELDS: ReadonlySet<string> = new Set([
 const SCHEDULE_FIELDS: ReadonlySet<string> = new Set(["crontab", "from", "to"]);
 
 /**
- * A job item, checked field by field, with the worker's defaults filled in (enabled=false,
- * max_tries=0, empty parameters/globals/state, owner/description ""). Unknown non-`x-` keys are
- * reported by `jobWarnings` rather than rejected: the original runs such jobs.
+ * A job item, checked, with the worker's defaults filled in (enabled=false, max_tries=0, empty
+ * parameters/globals/state, owner/description ""). Unknown non-`x-` keys are reported by
+ * `jobWarnings` rather than rejected: the original runs such jobs.
  */
-export function parseJobItem(raw: unknown): JobSpec {
+export function parseJobItem(raw: unknown, opts: ParseOptions = {}): JobSpec {
+  const strict = opts.strict ?? true;
   const item = asRecord("job", raw);
   const c = new Checker("job", item, idOf("job", item));
-  c.string("job_id", { required: true });
-  c.string("type", { required: true });
-  c.string("worker", { required: true });
-  c.required("payload");
-  const enabled = item.enabled;
-  if (enabled !== undefined && typeof enabled !== "boolean" && typeof enabled !== "string") {
-    c.fail("enabled", `must be true, false or a Jinja string, not ${describe(enabled)}`);
+  c.requiredKeys(JOB_REQUIRED);
+  for (const k of ["job_id", "type", "worker"]) c.string(k, { required: true, nonEmpty: strict });
+  const enabled = enabledOf(c);
+  const maxTries = strict ? c.integer("max_tries", 0) : c.number("max_tries");
+  const [parameters, globals, state] = (["parameters", "globals", "state"] as const).map((k) => c.map(k) ?? {}) as [
+    Record<string, unknown>,
+    Record<string, unknown>,
+    Record<string, unknown>,
+  ];
+  for (const g of Object.keys(globals)) {
+    if (g.toLowerCase().startsWith("lava")) c.fail(`globals.${g}`, "names starting with lava are reserved", `Reserved global: ${g}`);
   }
-  c.string("dispatcher", { nonEmpty: true });
-  checkSchedule(c, item.schedule);
-  for (const k of ["parameters", "globals", "state"]) c.map(k);
-  for (const g of Object.keys(c.map("globals") ?? {})) {
-    if (g.toLowerCase().startsWith("lava")) c.fail(`globals.${g}`, "names starting with lava are reserved");
-  }
-  c.integer("iteration_limit", 1);
-  c.duration("iteration_delay");
-  c.duration("max_run_delay");
-  c.integer("max_tries", 0);
-  for (const k of ["on_success", "on_fail", "on_retry"]) c.actions(k);
-  c.boolean("cw_metrics");
-  c.string("owner");
-  c.string("description");
+  if (strict) checkJobAuthoring(c, item);
   return {
     ...item,
     job_id: item.job_id as string,
     type: item.type as string,
     worker: item.worker as string,
     payload: item.payload,
-    owner: (item.owner as string | undefined) || "",
-    description: (item.description as string | undefined) || "",
-    enabled: (enabled as boolean | string | undefined) ?? false,
-    max_tries: (item.max_tries as number | undefined) ?? 0,
-    parameters: (item.parameters as Record<string, unknown> | undefined) ?? {},
-    globals: (item.globals as Record<string, unknown> | undefined) ?? {},
-    state: (item.state as Record<string, unknown> | undefined) ?? {},
+    owner: item.owner ? String(item.owner) : "",
+    description: item.description ? String(item.description) : "",
+    enabled,
+    max_tries: maxTries ?? 0,
+    parameters,
+    globals,
+    state,
   };
 }
 
-/** Non-fatal findings the original reports as deprecation warnings. */
+function enabledOf(c: Checker): boolean | string {
+  const v = c.item.enabled ?? false;
+  if (typeof v === "boolean" || typeof v === "string") return v;
+  c.fail("enabled", `must be true, false or a Jinja string, not ${describe(v)}`);
+}
+
+/** What only `lava put` insists on: fields the worker reads later, or never, checked when they are written. */
+function checkJobAuthoring(c: Checker, item: Record<string, unknown>): void {
+  c.string("dispatcher", { nonEmpty: true });
+  checkSchedule(c, item.schedule);
+  c.integer("iteration_limit", 1);
+  c.duration("iteration_delay");
+  c.duration("max_run_delay");
+  for (const k of ["on_success", "on_fail", "on_retry"]) c.actions(k);
+  c.boolean("cw_metrics");
+  c.string("owner");
+  c.string("description");
+}
+
+/** Non-fatal findings, in the original's words (it logs them as job spec deprecation warnings). */
 export function jobWarnings(raw: Record<string, unknown>): string[] {
   const warnings: string[] = [];
   const unknown = Object.keys(raw).filter((k) => !isIgnoredKey(k) && !JOB_FIELDS.has(k)).sort();
-  if (unknown.length) warnings.push(`unexpected keys: ${unknown.join(", ")}`);
+  if (unknown.length) warnings.push(`Unexpected keys: ${unknown.join(", ")}`);
   for (const k of ["owner", "description"]) if (!raw[k]) warnings.push(`${k} field will be mandatory in a future release`);
   return warnings;
 }

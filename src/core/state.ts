@@ -10,6 +10,7 @@
 import { LavaConfig, parseDuration } from "./config.ts";
 import { realmTable } from "./names.ts";
 import { NotFoundError, type AttributeValue, type Item, type Ports } from "../ports/index.ts";
+import { isoLocal, pyJsonDumps } from "./pyformat.ts";
 
 export const STATE_TYPES = ["json", "raw", "secure"] as const;
 export type StateType = (typeof STATE_TYPES)[number];
@@ -60,7 +61,8 @@ export async function putState(ports: Ports, realm: string, put: StatePut, opts:
     state_id: put.state_id,
     type,
     value: await encode(ports, realm, type, put),
-    timestamp: isoLocal(now),
+    // Whole seconds, as the original writes it (its clock is rounded down to the second).
+    timestamp: isoLocal(new Date(Math.floor(now.getTime() / 1000) * 1000)),
     ttl: Math.trunc(now.getTime() / 1000 + ttl),
   };
   if (put.publisher) item.publisher = put.publisher;
@@ -103,7 +105,7 @@ export async function loadState(
 
 async function encode(ports: Ports, realm: string, type: StateType, put: StatePut): Promise<AttributeValue> {
   if (type === "raw") return toAttribute(put.value, { realm, state_id: put.state_id });
-  const text = pythonJsonDumps(put.value);
+  const text = pyJsonDumps(put.value);
   if (type === "json") return text;
   const plaintext = new TextEncoder().encode(text);
   if (plaintext.length > SECURE_MAX_BYTES) {
@@ -154,56 +156,4 @@ function toAttribute(value: unknown, context: { realm: string; state_id?: string
     return out;
   }
   throw new StateError(`Cannot store a ${typeof value} in a raw state item`, context);
-}
-
-/**
- * JSON text as Python's `json.dumps(value)` writes it (`", "` and `": "` separators, non-ASCII escaped,
- * datetimes as ISO strings), so text lava stores or sends reads the same whichever implementation wrote it.
- */
-export function pythonJsonDumps(value: unknown, indent?: number): string {
-  return dumps(value, indent, "");
-}
-
-function dumps(value: unknown, indent: number | undefined, pad: string): string {
-  if (value === null || value === undefined) return "null";
-  if (typeof value === "boolean") return value ? "true" : "false";
-  if (typeof value === "number") {
-    if (Number.isNaN(value)) return "NaN";
-    if (!Number.isFinite(value)) return value > 0 ? "Infinity" : "-Infinity";
-    return String(value);
-  }
-  if (typeof value === "bigint") return value.toString();
-  if (typeof value === "string") return asciiJsonString(value);
-  if (value instanceof Date) return asciiJsonString(isoLocal(value));
-  const isoformat = (value as { isoformat?: unknown }).isoformat;
-  if (typeof isoformat === "function") return asciiJsonString(String(isoformat.call(value)));
-  const inner = indent === undefined ? undefined : pad + " ".repeat(indent);
-  const open = inner === undefined ? "" : `\n${inner}`;
-  const sep = inner === undefined ? ", " : `,\n${inner}`;
-  const close = inner === undefined ? "" : `\n${pad}`;
-  if (Array.isArray(value)) {
-    if (value.length === 0) return "[]";
-    return `[${open}${value.map((v) => dumps(v, indent, inner ?? "")).join(sep)}${close}]`;
-  }
-  if (value instanceof Uint8Array) throw new TypeError("Object of type bytes is not JSON serializable");
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length === 0) return "{}";
-  const body = entries.map(([k, v]) => `${asciiJsonString(k)}: ${dumps(v, indent, inner ?? "")}`).join(sep);
-  return `{${open}${body}${close}}`;
-}
-
-function asciiJsonString(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
-
-/** ISO 8601 in the worker's local zone with offset and microseconds, as Python's aware `isoformat()`. */
-export function isoLocal(date: Date): string {
-  const offsetMin = -date.getTimezoneOffset();
-  const local = new Date(date.getTime() + offsetMin * 60_000);
-  const base = local.toISOString().slice(0, 19);
-  const ms = date.getMilliseconds();
-  const frac = ms ? `.${String(ms).padStart(3, "0")}000` : "";
-  const sign = offsetMin < 0 ? "-" : "+";
-  const abs = Math.abs(offsetMin);
-  return `${base}${frac}${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
 }

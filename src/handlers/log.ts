@@ -1,11 +1,11 @@
 /** `log`: writes the augmented job spec to the worker log at INFO and succeeds. Payload and parameters are ignored. */
 import type { JobType } from "./types.ts";
-import { pythonJsonDumps } from "../core/state.ts";
+import { pyJsonDumps } from "../core/pyformat.ts";
 
 export const logJob: JobType = {
   name: "log",
   async run(run) {
-    run.log.info(pythonJsonDumps(sortKeysDeep(run.job), 4), {
+    run.log.info(pyJsonDumps(sortKeysDeep(run.job), 4), {
       event_type: "job",
       job_id: run.job.job_id,
       run_id: run.job.run_id,

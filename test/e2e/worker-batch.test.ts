@@ -1,6 +1,6 @@
 /** dispatch → `lava worker --batch` → events, and a flood of bad messages, on both backends. */
 import { expect, test } from "bun:test";
-import { dispatch, jobs, lava, onBothBackends, QUEUE, REALM, records, startWorker, statuses } from "./harness.ts";
+import { dispatch, jobs, lava, onBothBackends, QUEUE, REALM, records, startWorker, statuses, until, WORKER } from "./harness.ts";
 
 onBothBackends("dispatch and batch worker", (backend) => {
   test("log and cmd jobs run to complete; dispatcher and worker exit 0", async () => {
@@ -33,6 +33,56 @@ onBothBackends("dispatch and batch worker", (backend) => {
     const attrs = await b.ports.queues.attributes(QUEUE);
     expect(attrs.visible + attrs.delayed).toBe(0);
   }, 20_000);
+
+  test("dispatcher: a disabled job is refused by name (exit 1, nothing sent for it), the other job ids still go", async () => {
+    const b = backend();
+    await b.putJob(jobs.log);
+    await b.putJob({ ...jobs.log, job_id: "ref/off", enabled: false });
+    const { enabled: _, ...unset } = jobs.log;
+    await b.putJob({ ...unset, job_id: "ref/unset" });
+    await b.putJob({ ...jobs.log, job_id: "ref/later", enabled: "{{ globals.go | default(false) }}" });
+    const r = await lava(b, ["dispatcher", "-r", REALM, "ref/off", "ref/log", "ref/unset", "ref/later"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("ref/off@ref dispatch failed - job ref/off is disabled");
+    expect(r.stderr).toContain("ref/unset@ref dispatch failed - job ref/unset is disabled");
+    expect(r.stderr).toMatch(/ref\/log@ref dispatched \(/);
+    expect(r.stderr).toMatch(/ref\/later@ref dispatched \(/);
+    // -w: no job lookup, so the disabled job is sent and the worker records it skipped (the original's behaviour).
+    const w = await lava(b, ["dispatcher", "-r", REALM, "-w", "core", "ref/off"]);
+    expect(w.code).toBe(0);
+    const sent: string[] = [];
+    for (let i = 0; i < 10 && sent.length < 3; i++) {
+      for (const m of await b.ports.queues.receive(QUEUE, { maxMessages: 10 })) {
+        sent.push((JSON.parse(m.body) as { job_id: string }).job_id);
+        await b.ports.queues.delete(QUEUE, m.receiptHandle);
+      }
+    }
+    expect(sent.sort()).toEqual(["ref/later", "ref/log", "ref/off"]);
+  }, 20_000);
+
+  test("-j: this worker's lavasched jobs with enabled true are dispatched with JUMPSTART_DELAY, no others", async () => {
+    const b = backend();
+    const sched = { type: "lavasched", worker: WORKER, payload: null, enabled: true, owner: "e2e", description: "sched" };
+    await b.putJob({ ...sched, job_id: "ref/sched" });
+    await b.putJob({ ...sched, job_id: "ref/sched-template", enabled: "{{ true }}" });
+    await b.putJob({ ...sched, job_id: "ref/sched-off", enabled: false });
+    await b.putJob({ ...sched, job_id: "ref/sched-other", worker: "other" });
+    await b.putJob({ ...jobs.log, job_id: "ref/log-on" });
+    // --wait 0: the batch worker polls once, before the delayed message is visible, and exits.
+    const w = await startWorker(b, ["-j", "--batch", "--wait", "0"], { LAVA_JUMPSTART_DELAY: "1s" }).done;
+    expect(w.code).toBe(0);
+    const jumped = records(w.stderr).filter((l) => String(l.message).startsWith("Jumpstart:"));
+    expect(jumped.map((l) => l.message)).toEqual(["Jumpstart: Dispatched ref/sched to core"]);
+    const m = await until("the jump-started message", async () => (await b.ports.queues.receive(QUEUE, { maxMessages: 10 }))[0]);
+    const receivedAt = Date.now();
+    await b.ports.queues.delete(QUEUE, m.receiptHandle);
+    expect(JSON.parse(m.body)).toMatchObject({ realm: REALM, worker: WORKER, job_id: "ref/sched" });
+    expect(m.receiveCount).toBe(1);
+    // Not receivable before the delay ran out (1 s, less the queue's whole-second rounding of sentAt).
+    expect(receivedAt - m.sentAt.getTime()).toBeGreaterThanOrEqual(900);
+    const attrs = await b.ports.queues.attributes(QUEUE);
+    expect(attrs.visible + attrs.notVisible + attrs.delayed).toBe(0);
+  }, 30_000);
 
   test("200 malformed or hostile messages in a row: each logged, all deleted, the worker goes on", async () => {
     const b = backend();

@@ -54,7 +54,8 @@ export const SCENARIOS: Scenario[] = [
   { scenario: "cmd_true_success", job: "ref/cmd-true", args: [] },
   { scenario: "cmd_fail", job: "ref/cmd-fail", args: [] },
   { scenario: "cmd_retry_iterations_fail", job: "ref/cmd-retry", args: [] },
-  { scenario: "cmd_disabled_skipped", job: "ref/cmd-disabled", args: [] },
+  // Our dispatcher refuses a disabled job it reads; with -w it sends it as the original did, so the worker's `skipped` stays compared.
+  { scenario: "cmd_disabled_skipped", job: "ref/cmd-disabled", args: ["-w", "core"] },
   { scenario: "exe_success", job: "ref/exe", args: [] },
   { scenario: "pkg_success", job: "ref/pkg", args: [] },
   { scenario: "log_success_json_dispatch", job: "ref/log", args: ["--log-json"] },

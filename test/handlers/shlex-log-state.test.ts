@@ -5,7 +5,8 @@ import { shlexSplit } from "../../src/handlers/shlex.ts";
 import { logJob } from "../../src/handlers/log.ts";
 import { jobTypes } from "../../src/handlers/registry.ts";
 import { downloadPayload } from "../../src/core/payload.ts";
-import { getState, loadState, putState, pythonJsonDumps } from "../../src/core/state.ts";
+import { getState, loadState, putState } from "../../src/core/state.ts";
+import { pyJsonDumps as pythonJsonDumps } from "../../src/core/pyformat.ts";
 import { realmTable } from "../../src/core/names.ts";
 import { LavaConfig } from "../../src/core/config.ts";
 import { BUCKET, openHarness, REALM, type Harness } from "./harness.ts";
@@ -107,6 +108,13 @@ describe("state", () => {
     expect(item).toMatchObject({ state_id: "s-json", type: "json", value: '{"a": [1, "x"], "b": null}', publisher: "me", ttl: now.getTime() / 1000 + 3600 });
     expect(String(item!.timestamp)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
     expect(await getState(h.ports, REALM, "s-json")).toEqual({ a: [1, "x"], b: null });
+  });
+
+  test("timestamp is whole seconds even when the clock has milliseconds (as the original writes it)", async () => {
+    await putState(h.ports, REALM, { state_id: "s-ms", value: 1 }, { config, now: new Date("2026-01-02T03:04:05.678Z") });
+    const item = await h.ports.tables.get(realmTable(REALM, "state"), { state_id: "s-ms" });
+    expect(String(item!.timestamp)).not.toContain(".");
+    expect(new Date(String(item!.timestamp)).getTime()).toBe(new Date("2026-01-02T03:04:05Z").getTime());
   });
 
   test("ttl is capped at STATE_MAX_TTL", async () => {

@@ -1,15 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { ItemError, checkItem, jobWarnings, parseConnectionItem, parseJobItem, parseRealmItem, parseS3TriggerItem } from "../../src/core/items.ts";
 
-function fieldOf(fn: () => unknown): string {
+function itemErrorOf(fn: () => unknown): ItemError {
   try {
     fn();
   } catch (e) {
-    if (e instanceof ItemError) return e.field;
+    if (e instanceof ItemError) return e;
     throw e;
   }
   throw new Error("no ItemError");
 }
+const fieldOf = (fn: () => unknown): string => itemErrorOf(fn).field;
+const recordTextOf = (fn: () => unknown): string => itemErrorOf(fn).recordText;
 
 const job = { job_id: "r/j", type: "cmd", worker: "core", payload: "true" };
 
@@ -56,8 +58,40 @@ describe("parseJobItem", () => {
   });
 
   test("warnings for unknown keys and missing owner/description", () => {
-    expect(jobWarnings({ ...job, colour: 1, "x-ok": 1, owner: "o", description: "d" })).toEqual(["unexpected keys: colour"]);
-    expect(jobWarnings(job)).toHaveLength(2);
+    expect(jobWarnings({ ...job, colour: 1, "x-ok": 1, owner: "o", description: "d" })).toEqual(["Unexpected keys: colour"]);
+    expect(jobWarnings(job)).toEqual([
+      "owner field will be mandatory in a future release",
+      "description field will be mandatory in a future release",
+    ]);
+  });
+});
+
+describe("parseJobItem as the worker reads jobs (strict: false)", () => {
+  const lenient = (item: unknown) => parseJobItem(item, { strict: false });
+
+  test("same defaults as lava put", () => {
+    expect(lenient(job)).toEqual(parseJobItem(job));
+  });
+
+  test("authoring checks are left to lava put", () => {
+    const item = { ...job, schedule: "daily", iteration_limit: 0, on_success: { action: "log" }, cw_metrics: "yes", job_id: "" };
+    expect(() => parseJobItem(item)).toThrow(ItemError);
+    expect(lenient(item).job_id).toBe("");
+  });
+
+  test.each([
+    [{ type: "cmd", payload: 1 }, "Bad job record: Missing keys: job_id, worker"],
+    [{ ...job, globals: { LavaX: 1 } }, "Reserved global: LavaX"],
+    [{ ...job, max_tries: "x" }, 'Bad job record: max_tries must be a number, not "x"'],
+    [{ ...job, parameters: [] }, "Bad job record: parameters must be a map, not a list"],
+    [{ ...job, enabled: 1 }, "Bad job record: enabled must be true, false or a Jinja string, not number 1"],
+  ])("%p is refused with the worker's text %p", (item, text) => {
+    expect(recordTextOf(() => lenient(item))).toBe(text);
+  });
+
+  test("the same reserved-global rule in both modes", () => {
+    expect(fieldOf(() => lenient({ ...job, globals: { lava_x: 1 } }))).toBe("globals.lava_x");
+    expect(fieldOf(() => parseJobItem({ ...job, globals: { lava_x: 1 } }))).toBe("globals.lava_x");
   });
 });
 
@@ -83,6 +117,10 @@ describe("parseRealmItem", () => {
   ])("%p fails on %p", (item, field) => {
     const clean = Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined));
     expect(fieldOf(() => parseRealmItem(clean))).toBe(field);
+  });
+  test("as the worker reads it: required fields only, the original's text", () => {
+    expect(parseRealmItem({ ...realm, realm: "a-b", s3_temp: "/local" }, { strict: false }).realm).toBe("a-b");
+    expect(recordTextOf(() => parseRealmItem({ realm: "ref" }, { strict: false }))).toBe("Bad realm record: Missing keys: s3_payloads, s3_temp");
   });
 });
 

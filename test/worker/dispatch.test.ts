@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildDispatchMessage, dispatchJob, dispatchMessageBody, DispatchError } from "../../src/core/dispatch.ts";
+import { buildDispatchMessage, dispatchJob, dispatchMessageBody, DisabledJobError, DispatchError } from "../../src/core/dispatch.ts";
 import { JobSpecError } from "../../src/core/job-spec.ts";
-import { pyJsonDumps } from "../../src/core/worker/format.ts";
+import { pyJsonDumps } from "../../src/core/pyformat.ts";
 import { openLocalPorts, type LocalPorts } from "../../src/adapters/local/index.ts";
 import { createRealm } from "../../src/core/realm-setup.ts";
 import { realmTable } from "../../src/core/names.ts";
@@ -56,6 +56,35 @@ describe("dispatchJob on the local backend", () => {
     await createRealm(ports, { realm: "ref", workers: ["core"] }, silentLogger());
     await ports.tables.put(realmTable("ref", "jobs"), { job_id: "ref/log", type: "log", worker: "core", payload: null, enabled: true });
     await ports.tables.put(realmTable("ref", "jobs"), { job_id: "ref/noworker", type: "log", payload: null });
+    await ports.tables.put(realmTable("ref", "jobs"), { job_id: "ref/off", type: "log", worker: "core", payload: null, enabled: false });
+    await ports.tables.put(realmTable("ref", "jobs"), { job_id: "ref/unset", type: "log", worker: "core", payload: null });
+    await ports.tables.put(realmTable("ref", "jobs"), { job_id: "ref/later", type: "log", worker: "core", payload: null, enabled: "{{ false }}" });
+  });
+
+  async function drain(): Promise<string[]> {
+    const got = await ports.queues.receive("lava-ref-core", { maxMessages: 10 });
+    for (const m of got) await ports.queues.delete("lava-ref-core", m.receiptHandle);
+    return got.map((m) => (JSON.parse(m.body) as { job_id: string }).job_id).sort();
+  }
+
+  test("refuseDisabled: a job with enabled false or absent is refused and nothing is sent", async () => {
+    for (const jobId of ["ref/off", "ref/unset"]) {
+      const err = await dispatchJob(ports, { realm: "ref", jobId, refuseDisabled: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DisabledJobError);
+      expect((err as Error).message).toBe(`job ${jobId} is disabled`);
+    }
+    expect(await drain()).toEqual([]);
+  });
+
+  test("refuseDisabled: a template enabled is left to the worker; a given worker skips the check", async () => {
+    await dispatchJob(ports, { realm: "ref", jobId: "ref/later", refuseDisabled: true });
+    await dispatchJob(ports, { realm: "ref", jobId: "ref/off", worker: "core", refuseDisabled: true });
+    expect(await drain()).toEqual(["ref/later", "ref/off"]);
+  });
+
+  test("without refuseDisabled (job-initiated dispatch) a disabled job is sent, as the original", async () => {
+    await dispatchJob(ports, { realm: "ref", jobId: "ref/off" });
+    expect(await drain()).toEqual(["ref/off"]);
   });
   afterAll(async () => {
     await ports.close();

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { MessageRejected, parseDispatchMessage } from "../../src/core/worker/message.ts";
-import { parseIsoTimestamp } from "../../src/core/worker/format.ts";
+import { parseIsoTimestamp } from "../../src/core/pyformat.ts";
 
 const golden = (await Bun.file(join(import.meta.dir, "../../../shared/golden/sqs-dispatch-messages.json")).json()) as {
   messages: { scenario: string; body: string }[];

@@ -38,22 +38,39 @@ test("heartbeat: the original's record layout, and the heartbeat file is touched
   await worker.cleanup();
 });
 
-test("worker metrics: the original's names, units and dimensions", async () => {
+const BASE_METRICS = [
+  "WorkerThreadsAlive",
+  "WorkerThreadsDead",
+  "MaxRss",
+  "PercentDiskUsed",
+  "PercentTmpDiskUsed",
+  "PercentMemUsed",
+  "PercentSwapUsed",
+];
+
+test("worker metrics: the original's names, units and dimensions (no docker root dir: no docker metric)", async () => {
   const { worker } = makeWorker(realm.ports, realm.tmp, { threads: 3 });
   await worker.start();
-  const m = new WorkerMetrics(worker, 60, "node-1", () => ({ alive: 3, dead: 0 }), 0);
+  const m = new WorkerMetrics(worker, 60, "node-1", () => ({ alive: 3, dead: 0 }), { firstDelayMs: 0, dockerRoot: join(realm.home, "no-docker") });
   const data = await m.collect();
-  expect(data.map((d) => d.name)).toEqual([
-    "WorkerThreadsAlive",
-    "WorkerThreadsDead",
-    "MaxRss",
-    "PercentDiskUsed",
-    "PercentTmpDiskUsed",
-    "PercentMemUsed",
-    "PercentSwapUsed",
-  ]);
+  expect(data.map((d) => d.name)).toEqual(BASE_METRICS);
   expect(data[0]).toMatchObject({ value: 3, unit: "Count", dimensions: { Realm: "ref", Worker: "core", Instance: "node-1" } });
   for (const d of data.slice(3)) expect(d.value).toBeGreaterThanOrEqual(0);
+  await worker.cleanup();
+});
+
+test("worker metrics: PercentDockerDiskUsed when the docker root dir exists locally", async () => {
+  const { worker } = makeWorker(realm.ports, realm.tmp, { threads: 1 });
+  await worker.start();
+  const dockerRoot = mkdtempSync(join(realm.home, "docker-"));
+  const data = await new WorkerMetrics(worker, 60, "node-1", () => ({ alive: 1, dead: 0 }), { firstDelayMs: 0, dockerRoot }).collect();
+  expect(data.map((d) => d.name)).toEqual([...BASE_METRICS, "PercentDockerDiskUsed"]);
+  const docker = data.at(-1)!;
+  expect(docker).toMatchObject({ unit: "Percent", dimensions: { Realm: "ref", Worker: "core", Instance: "node-1" } });
+  // The injected dir shares the worker tmp dir's file system, so its figure is PercentTmpDiskUsed's (give or take a write between the two reads).
+  const tmpDisk = data.find((d) => d.name === "PercentTmpDiskUsed")!;
+  expect(Math.abs(docker.value - tmpDisk.value)).toBeLessThanOrEqual(1);
+  expect(docker.value).toBeLessThanOrEqual(100);
   await worker.cleanup();
 });
 

@@ -7,6 +7,7 @@
 import { utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Worker } from "./worker.ts";
+import { Ticker } from "./ticker.ts";
 
 export interface TaskStatus {
   /** name → "OK" | "dead", in the original's order: event, worker-NN..., heartbeat, metrics. */
@@ -16,35 +17,28 @@ export interface TaskStatus {
 }
 
 export class Heartbeat {
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private nextAt = 0;
+  private readonly ticker: Ticker;
   alive = true;
   beats = 0;
 
   constructor(
     private readonly worker: Worker,
-    private readonly periodSeconds: number,
+    periodSeconds: number,
     private readonly status: TaskStatus,
-  ) {}
+  ) {
+    this.ticker = new Ticker(periodSeconds * 1000, () => this.beat());
+  }
 
   start(): void {
-    this.nextAt = performance.now();
-    void this.beat();
+    this.ticker.start();
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.ticker.stop();
   }
 
-  private schedule(): void {
-    // A monotonic schedule: drift does not accumulate across beats.
-    this.nextAt += this.periodSeconds * 1000;
-    this.timer = setTimeout(() => void this.beat(), Math.max(0, this.nextAt - performance.now()));
-    this.timer.unref?.();
-  }
-
-  private async beat(): Promise<void> {
+  /** One beat; false when the heartbeat has stopped for good. */
+  private async beat(): Promise<boolean> {
     const w = this.worker;
     const log = w.log.child({ thread: "heartbeat" });
     let messages = -1;
@@ -63,7 +57,7 @@ export class Heartbeat {
       } catch (err) {
         this.alive = false;
         log.critical(`Heartbeat stopped: cannot touch ${file} in ${w.workerTmp}: ${(err as Error).message}`, { event_type: "worker" });
-        return;
+        return false;
       }
     }
     this.beats++;
@@ -74,7 +68,7 @@ export class Heartbeat {
       threads: this.status.threads(),
       deferred_tasks: this.status.deferredTasks(),
     });
-    this.schedule();
+    return true;
   }
 }
 

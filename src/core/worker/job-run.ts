@@ -17,7 +17,7 @@ import { JobFailure, type AugmentedJob, type JobResult, type JobRun, type JobTyp
 import type { ActionKind } from "../../actions/types.ts";
 import { loadJobSpec, type JobSpec } from "../job-spec.ts";
 import { actionContext, enabledContext, jobContext, loadJinja, render } from "./render.ts";
-import { pyJsonDumps } from "./format.ts";
+import { pyJsonDumps } from "../pyformat.ts";
 
 /** What every run of one worker shares. */
 export interface RunServices {

@@ -2,7 +2,7 @@
  * Parsing a dispatch message body at the boundary: JSON text from SQS (written by our dispatcher or the
  * Python one) into a typed request, or a rejection carrying the original worker's log text.
  */
-import { parseIsoTimestamp } from "./format.ts";
+import { parseIsoTimestamp } from "../pyformat.ts";
 
 export const REQUIRED_MESSAGE_FIELDS = ["realm", "worker", "job_id", "run_id", "ts_dispatch"] as const;
 export const OPTIONAL_MESSAGE_FIELDS = ["parameters", "globals"] as const;

@@ -2,42 +2,53 @@
  * The worker's own CloudWatch metrics (platform.md §4.11), when CW_METRICS_WORKER is on: first after 15 s
  * (offset from the heartbeat), then every CW_METRICS_PERIOD, one PutMetricData with all of them.
  */
+import { existsSync } from "node:fs";
 import { readFile, statfs } from "node:fs/promises";
 import type { MetricDatum } from "../../ports/index.ts";
 import type { Worker } from "./worker.ts";
+import { Ticker } from "./ticker.ts";
 
 const FIRST_DELAY_MS = 15_000;
+/** Docker's default root dir. The original asks the docker daemon for it; we have no docker client. */
+export const DOCKER_ROOT = "/var/lib/docker";
+
+export interface WorkerMetricsOptions {
+  /** Delay of the first put; default 15 s. */
+  firstDelayMs?: number;
+  /** Where docker keeps its data; PercentDockerDiskUsed is sent only when it exists here. Default DOCKER_ROOT. */
+  dockerRoot?: string;
+}
 
 export class WorkerMetrics {
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private nextAt = 0;
+  private readonly ticker: Ticker;
   alive = true;
   puts = 0;
+  private readonly firstDelayMs: number;
+  /** Checked once, as the original does when its metrics thread starts. */
+  private readonly dockerRoot: string | undefined;
 
   constructor(
     private readonly worker: Worker,
-    private readonly periodSeconds: number,
+    periodSeconds: number,
     private readonly nodeId: string,
     private readonly slotsAlive: () => { alive: number; dead: number },
-    private readonly firstDelayMs = FIRST_DELAY_MS,
-  ) {}
+    opts: WorkerMetricsOptions = {},
+  ) {
+    this.firstDelayMs = opts.firstDelayMs ?? FIRST_DELAY_MS;
+    const root = opts.dockerRoot ?? DOCKER_ROOT;
+    this.dockerRoot = existsSync(root) ? root : undefined;
+    this.ticker = new Ticker(periodSeconds * 1000, () => this.tick());
+  }
 
   start(): void {
-    this.nextAt = performance.now() + this.firstDelayMs;
-    this.arm();
+    this.ticker.start(this.firstDelayMs);
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.ticker.stop();
   }
 
-  private arm(): void {
-    this.timer = setTimeout(() => void this.tick(), Math.max(0, this.nextAt - performance.now()));
-    this.timer.unref?.();
-  }
-
-  private async tick(): Promise<void> {
+  private async tick(): Promise<boolean> {
     const w = this.worker;
     try {
       await w.deps.ports.metrics.put(w.config.str("CW_NAMESPACE"), await this.collect());
@@ -45,8 +56,7 @@ export class WorkerMetrics {
     } catch (err) {
       w.log.warning(`Could not put CloudWatch metric data: ${(err as Error).message}`, { event_type: "worker", thread: "metrics" });
     }
-    this.nextAt += this.periodSeconds * 1000;
-    this.arm();
+    return true;
   }
 
   async collect(): Promise<MetricDatum[]> {
@@ -57,7 +67,7 @@ export class WorkerMetrics {
     const { alive, dead } = this.slotsAlive();
     const disk = await diskPercent(w.workerTmp);
     const mem = await memInfo();
-    return [
+    const data = [
       d("WorkerThreadsAlive", alive, "Count"),
       d("WorkerThreadsDead", dead, "Count"),
       // KiB, as the original's ru_maxrss on Linux, despite the unit: dashboards of mixed fleets stay comparable.
@@ -67,6 +77,8 @@ export class WorkerMetrics {
       d("PercentMemUsed", mem.memPercent, "Percent"),
       d("PercentSwapUsed", mem.swapPercent, "Percent"),
     ];
+    if (this.dockerRoot) data.push(d("PercentDockerDiskUsed", await diskPercent(this.dockerRoot), "Percent"));
+    return data;
   }
 }
 

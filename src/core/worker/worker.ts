@@ -27,7 +27,7 @@ import type { ActionKind } from "../../actions/types.ts";
 import { MessageRejected, parseDispatchMessage, type DispatchRequest } from "./message.ts";
 import { JobRunFailed, runJob, sleepUnlessAborted, type RunServices } from "./job-run.ts";
 import { VisibilityKeeper } from "./visibility.ts";
-import { parseIsoTimestamp } from "./format.ts";
+import { parseIsoTimestamp } from "../pyformat.ts";
 
 export interface WorkerOptions {
   realm: string;
@@ -135,10 +135,10 @@ export class Worker {
   /** Start-up steps 5–7 of the original: realm item, config, worker tmp dir, event writer. */
   async start(): Promise<void> {
     const { ports } = this.deps;
-    const realmItem = await loadRealmItem(ports, this.opts.realm);
-    const realmConfig = realmItem.config && typeof realmItem.config === "object" && !Array.isArray(realmItem.config) ? realmItem.config : {};
-    this.config = this.deps.makeConfig(realmConfig as Record<string, unknown>);
-    this.realmInfo = realmItem as unknown as RealmInfo;
+    const realm = await loadRealmItem(ports, this.opts.realm);
+    this.config = this.deps.makeConfig(realm.config);
+    // Handlers and templates see the whole entry (x-* keys included), as the original passes it.
+    this.realmInfo = { ...realm.item, realm: realm.realm, s3_payloads: realm.s3_payloads, s3_temp: realm.s3_temp, config: realm.config };
     // A `.` in the worker name is kept; the original's Path.with_suffix would replace it (platform.md §4.2).
     this.workerTmp = join(this.config.str("TMPDIR"), this.opts.realm, `${this.opts.worker}.${this.deps.pid}`);
     await mkdir(this.workerTmp, { recursive: true, mode: 0o700 });

@@ -1,16 +1,27 @@
 /**
- * Text formats shared with the Python lava fleet. A Python worker parses our dispatch messages and a
- * Python `lava-events` reads our event items, so these must match the original byte for byte.
+ * Text formats shared with the Python lava fleet: JSON as Python's `json.dumps` writes it and times as
+ * Python's `isoformat()` writes them. A Python worker parses our dispatch messages, a Python `lava-events`
+ * reads our event items and Python jobs read our state items, so these must match the original byte for byte.
+ *
+ * The template engine has its own `dumps` (src/jinja/json.ts) over template values (dicts, PyFloat,
+ * Markup); this one takes plain data and Dates, and stays free of the engine so the dispatcher, which
+ * renders nothing, starts without loading it.
  */
 
-/** ISO 8601 in the host's local zone with its offset and no fraction: `2026-11-27T17:42:06+00:00` (Python `isoformat()` after dropping microseconds). */
+/**
+ * ISO 8601 in the host's local zone with its offset, as Python's aware `isoformat()`: microseconds only
+ * when non-zero (`2026-11-27T17:42:06+00:00`, `2026-11-27T17:42:06.250000+00:00`). Dispatch and event
+ * times are truncated to whole seconds first, as the original drops their microseconds.
+ */
 export function isoLocal(date: Date): string {
   const offsetMin = -date.getTimezoneOffset();
   const sign = offsetMin < 0 ? "-" : "+";
   const abs = Math.abs(offsetMin);
+  const ms = date.getMilliseconds();
   return (
     `${date.getFullYear().toString().padStart(4, "0")}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}` +
     `T${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}` +
+    (ms ? `.${ms.toString().padStart(3, "0")}000` : "") +
     `${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`
   );
 }
@@ -78,23 +89,37 @@ export function parseIsoTimestamp(text: string): ParsedTimestamp | undefined {
 }
 
 /**
- * JSON text as Python's `json.dumps(value)` writes it: `", "` and `": "` separators, non-ASCII escaped
- * as `\uXXXX`, floats in Python's repr. The Python worker only parses our messages, but operators grep
- * and diff them, and the golden captures compare bodies verbatim.
+ * JSON text as Python's `json.dumps(value, indent=indent)` writes it: `", "` and `": "` separators (`","`
+ * at line ends when indented), non-ASCII escaped as `\uXXXX`, floats in Python's repr. Dates and
+ * template datetimes (anything with `isoformat()`) become ISO text, as lava's JSON default does;
+ * undefined object entries are left out; bytes are refused as Python refuses them.
  */
-export function pyJsonDumps(value: unknown): string {
+export function pyJsonDumps(value: unknown, indent?: number): string {
+  return dumpValue(value, indent, "");
+}
+
+function dumpValue(value: unknown, indent: number | undefined, pad: string): string {
   if (value === null || value === undefined) return "null";
   if (typeof value === "boolean") return value ? "true" : "false";
   if (typeof value === "number") return pyNumber(value);
   if (typeof value === "bigint") return value.toString();
   if (typeof value === "string") return pyString(value);
   if (value instanceof Date) return pyString(isoLocal(value));
-  if (Array.isArray(value)) return `[${value.map(pyJsonDumps).join(", ")}]`;
-  if (typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.map(([k, v]) => `${pyString(k)}: ${pyJsonDumps(v)}`).join(", ")}}`;
+  if (value instanceof Uint8Array) throw new TypeError("Object of type bytes is not JSON serializable");
+  const isoformat = (value as { isoformat?: unknown }).isoformat;
+  if (typeof isoformat === "function") return pyString(String(isoformat.call(value)));
+  if (typeof value !== "object") return pyString(String(value));
+  const inner = indent === undefined ? undefined : pad + " ".repeat(indent);
+  const open = inner === undefined ? "" : `\n${inner}`;
+  const sep = inner === undefined ? ", " : `,\n${inner}`;
+  const close = inner === undefined ? "" : `\n${pad}`;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    return `[${open}${value.map((v) => dumpValue(v, indent, inner ?? "")).join(sep)}${close}]`;
   }
-  return pyString(String(value));
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return "{}";
+  return `{${open}${entries.map(([k, v]) => `${pyString(k)}: ${dumpValue(v, indent, inner ?? "")}`).join(sep)}${close}}`;
 }
 
 function pyString(text: string): string {
