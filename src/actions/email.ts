@@ -8,7 +8,7 @@
 import type { ActionKind } from "./types.ts";
 import { sendEmail } from "../connectors/email.ts";
 import { getConnectionSpec } from "../connectors/spec.ts";
-import { ActionError, checkFields, connectorContext, renderOr, stringList } from "./support.ts";
+import { ActionError, checkFields, connectorContext, renderPlain, stringList } from "./support.ts";
 
 const OPTIONAL = ["from", "region", "email_conn", "attachments"] as const;
 
@@ -18,8 +18,8 @@ export const emailAction: ActionKind = {
     checkFields(action, ["action", "to", "subject", "message"], OPTIONAL);
     const spec = action.spec;
     const to = stringList(spec.to, "to");
-    const subject = renderOr(action, spec.subject, (r) => `Cannot render subject - ${r}`);
-    const message = renderOr(action, spec.message, (r) => `Cannot render message - ${r}`);
+    const subject = renderPlain(action, spec.subject);
+    const message = renderPlain(action, spec.message);
     const config = action.run.config;
     if (spec.email_conn) {
       const attachments = spec.attachments === undefined ? [] : stringList(spec.attachments, "attachments");
@@ -30,7 +30,7 @@ export const emailAction: ActionKind = {
         message,
         to,
         sender: spec.from === undefined ? undefined : String(spec.from),
-        attachments: attachments.map((a) => renderOr(action, a, (r) => `Cannot render attachment - ${r}`)),
+        attachments: attachments.map((a) => renderPlain(action, a)),
       });
       return;
     }

@@ -7,7 +7,7 @@
 import type { ActionKind } from "./types.ts";
 import type { EventBusEntry } from "../ports/index.ts";
 import { pyJsonDumps } from "../core/pyformat.ts";
-import { ActionError, checkFields, renderOr } from "./support.ts";
+import { ActionError, checkFields, renderPlain } from "./support.ts";
 
 const OPTIONAL = ["detail", "source", "resources", "detail_type", "event_bus"] as const;
 
@@ -16,7 +16,7 @@ export const eventAction: ActionKind = {
   async run(action) {
     checkFields(action, ["action"], OPTIONAL);
     const spec = action.spec;
-    const render = (field: string, v: unknown) => renderOr(action, v, (r) => `Cannot render ${field} - ${r}`);
+    const render = (_field: string, v: unknown) => renderPlain(action, v);
     const entry: EventBusEntry = {
       source: "source" in spec ? render("source", spec.source) : `lava.${action.run.realm.realm}`,
       detailType: "detail_type" in spec ? render("detail_type", spec.detail_type) : "Lava Job Action",

@@ -2,7 +2,7 @@
 import type { ActionKind } from "./types.ts";
 import { sendSlack } from "../connectors/slack.ts";
 import { getConnectionSpec } from "../connectors/spec.ts";
-import { checkFields, connectorContext, renderOr } from "./support.ts";
+import { checkFields, connectorContext, renderPlain } from "./support.ts";
 
 const OPTIONAL = ["from", "subject", "colour", "style", "preamble"] as const;
 
@@ -12,10 +12,10 @@ export const slackAction: ActionKind = {
     checkFields(action, ["action", "slack_conn", "message"], OPTIONAL);
     const spec = action.spec;
     const optional = (field: string) =>
-      field in spec ? renderOr(action, spec[field], (r) => `Cannot render ${field} - ${r}`) : undefined;
+      field in spec ? renderPlain(action, spec[field]) : undefined;
     const sender = optional("from");
     const subject = optional("subject");
-    const message = renderOr(action, spec.message, (r) => `Cannot render message - ${r}`);
+    const message = renderPlain(action, spec.message);
     const ctx = connectorContext(action);
     const conn = await getConnectionSpec(ctx.ports, ctx.realm, String(spec.slack_conn));
     await sendSlack(conn, ctx, {

@@ -1,6 +1,6 @@
 /** `sns`: publishes a rendered message (an object is JSON-encoded first) to a topic. */
 import type { ActionKind } from "./types.ts";
-import { checkFields, renderOr, renderedMessage } from "./support.ts";
+import { checkFields, renderPlain, renderedMessage } from "./support.ts";
 
 /** An SNS API limit. */
 const SNS_MAX_SUBJECT_LEN = 100;
@@ -12,7 +12,7 @@ export const snsAction: ActionKind = {
     const message = renderedMessage(action);
     const opts: { subject?: string } = {};
     if ("subject" in action.spec) {
-      opts.subject = renderOr(action, action.spec.subject, (r) => `Cannot render subject - ${r}`).slice(0, SNS_MAX_SUBJECT_LEN);
+      opts.subject = renderPlain(action, action.spec.subject).slice(0, SNS_MAX_SUBJECT_LEN);
     }
     await action.run.ports.notifications.publish(String(action.spec.topic), message, opts);
   },

@@ -27,6 +27,14 @@ export function renderOr(action: ActionRun, template: unknown, fail: (reason: st
   }
 }
 
+/**
+ * Renders; a failure carries only the Jinja reason, as the original's log, sqs, sns, email, slack and event
+ * actions let the template error through unwrapped (only dispatch and state word their own prefix).
+ */
+export function renderPlain(action: ActionRun, template: unknown): string {
+  return renderOr(action, template, (reason) => reason);
+}
+
 /** `delay`: a duration of whole seconds within 0..SQS_MAX_DELAY_MINS minutes. */
 export function delaySeconds(action: ActionRun): number {
   const raw = action.spec.delay ?? 0;
@@ -47,7 +55,7 @@ export function delaySeconds(action: ActionRun): number {
 export function renderedMessage(action: ActionRun): string {
   const message = action.spec.message;
   const text = typeof message === "string" ? message : pyJsonDumps(message);
-  return renderOr(action, text, (r) => `Cannot render message - ${r}`);
+  return renderPlain(action, text);
 }
 
 /** Dump → render → parse, for structured fields (`parameters`, `value`). */

@@ -16,6 +16,7 @@ import { parseS3Uri } from "../ports/index.ts";
 import { JobFailure, type JobRun } from "./types.ts";
 import { connectionEnvironment } from "../connectors/cli.ts";
 import { dictCheck } from "./check.ts";
+import { errorText } from "./error-text.ts";
 
 export { dictCheck };
 
@@ -87,7 +88,7 @@ export async function jobEnvironment(
     try {
       env[k] = render ? run.render(String(v)) : String(v);
     } catch (e) {
-      throw new JobFailure(`Bad environment variable: ${k}: ${(e as Error).message}`);
+      throw new JobFailure(`Bad environment variable: ${k}: ${errorText(e)}`);
     }
   }
   Object.assign(env, extras);
@@ -110,7 +111,7 @@ export function renderTokens(run: JobRun, tokens: string[], enabled: boolean, wh
   try {
     return tokens.map((t) => run.render(t));
   } catch (e) {
-    throw new JobFailure(`${what}: ${(e as Error).message}`);
+    throw new JobFailure(`${what}: ${errorText(e)}`);
   }
 }
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { actionKinds } from "../../src/actions/registry.ts";
 import { realmTable } from "../../src/core/names.ts";
 import { getState } from "../../src/core/state.ts";
+import { renderTemplate } from "../../src/jinja/index.ts";
 import type { JobResult } from "../../src/handlers/types.ts";
 import { openHarness, REALM, type Harness } from "../handlers/harness.ts";
 import { startSmtpServer, startWebhookServer } from "./servers.ts";
@@ -51,6 +52,30 @@ describe("log", () => {
   test("message is required and must be a string", async () => {
     await expect(runAction({ action: "log" })).rejects.toThrow("Missing keys: message");
     await expect(runAction({ action: "log", message: { a: 1 } })).rejects.toThrow("message must be a string");
+  });
+});
+
+describe("template errors", () => {
+  // The harness's stand-in renderer never fails, so these actions render with the real engine.
+  async function failureText(spec: Record<string, unknown>): Promise<string> {
+    const kind = await actionKinds[String(spec.action)]!();
+    const action = h.actionRun(spec, success);
+    action.render = (template) => renderTemplate(template, { job: action.run.job });
+    try {
+      await kind.run(action);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error("expected the action to fail");
+  }
+  test("log/sqs/sns let the bare Jinja reason through, as the original does", async () => {
+    expect(await failureText({ action: "log", message: "{{ 1 / 0 }}" })).toBe("division by zero");
+    expect(await failureText({ action: "sqs", queue: "my-queue", message: "{{ nosuch.x }}" })).toBe("'nosuch' is undefined");
+    expect(await failureText({ action: "sns", topic: "arn:aws:sns:r:1:t1", message: "ok", subject: "{{ 1 / 0 }}" })).toBe("division by zero");
+  });
+  test("dispatch and state keep their own prefix, without our class name or position", async () => {
+    expect(await failureText({ action: "dispatch", job_id: "{{ 1 / 0 }}" })).toBe("Cannot render target job_id - division by zero");
+    expect(await failureText({ action: "state", state_id: "{{ 1 / 0 }}", value: 1 })).toBe("Bad state_id: division by zero");
   });
 });
 

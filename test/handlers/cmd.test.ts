@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cmdJob } from "../../src/handlers/cmd.ts";
+import { renderTemplate } from "../../src/jinja/index.ts";
 import { JobFailure, type JobResult } from "../../src/handlers/types.ts";
 import { eventually, fixture, isProcessAlive, openHarness, type Harness } from "./harness.ts";
 
@@ -183,6 +184,20 @@ describe("cmd", () => {
       "Bad job parameters: Unexpected keys: also, nope",
     );
     expect((await failure(cmdJob.run(h.jobRun({ payload: "true", parameters: { vars: [] } })))).message).toBe("vars must be a map/dict");
+  });
+
+  test("a template error reads as the original's str() of the Jinja error: no class name, no position", async () => {
+    // The harness's stand-in renderer never fails, so these runs render with the real engine.
+    const withJinja = (job: Parameters<Harness["jobRun"]>[0]) => {
+      const run = h.jobRun(job);
+      run.render = (template) => renderTemplate(template, { job: run.job });
+      return run;
+    };
+    expect((await failure(cmdJob.run(withJinja({ payload: 'echo "{{ job.nosuch.deeper }}"' })))).message).toBe(
+      "Bad payload: 'dict object' has no attribute 'nosuch'",
+    );
+    const env = { payload: "true", parameters: { env: { X: "{{ 1 / 0 }}" } } };
+    expect((await failure(cmdJob.run(withJinja(env)))).message).toBe("Bad environment variable: X: division by zero");
   });
 
   test("a hard stop (abort) kills the command", async () => {
