@@ -5,8 +5,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { SEED_CHAPTER } from "../support/shared.ts";
 
-export const SEED_CHAPTER = join(import.meta.dir, "..", "..", "..", "shared", "seed", "lava-installation-and-operation.txt");
+export { SEED_CHAPTER };
 
 export function seedAvailable(): boolean {
   return existsSync(SEED_CHAPTER);

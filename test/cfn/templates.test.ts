@@ -11,6 +11,7 @@ import { buildAll } from "../../cfn/build.ts";
 import type { Json, Template } from "../../cfn/lib.ts";
 import { commandWorks, needs } from "../support/availability.ts";
 import { realmSeedTables, seedAvailable, workerSeedTables } from "./seed-parameters.ts";
+import { GOLDEN_DIR } from "../support/shared.ts";
 
 const VERSION = "8.2.0";
 const out = mkdtempSync(join(tmpdir(), "lava-cfn-"));
@@ -92,7 +93,7 @@ const sub = (v: Json | undefined): string => ((v as { "Fn::Sub": string })["Fn::
 
 describe("realm resources", () => {
   const golden = JSON.parse(
-    readFileSync(join(import.meta.dir, "..", "..", "..", "shared", "golden", "realm-setup.json"), "utf8"),
+    readFileSync(join(GOLDEN_DIR, "realm-setup.json"), "utf8"),
   ) as { dynamodb_tables: Record<string, Props> };
 
   test.each([

@@ -1,10 +1,12 @@
 /** `lava realm create --backend aws` against dynalite + fauxqs: the tables must match the original's layout. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { needs } from "../support/availability.ts";
 import { childEnv, emulatorsPresent, sdkConfig, startAwsEmulators, type AwsEmulators } from "../support/emulators.ts";
 import { lava } from "./run-lava.ts";
+import { GOLDEN_DIR } from "../support/shared.ts";
 
 const present = needs("dynalite and fauxqs", emulatorsPresent.dynalite() && emulatorsPresent.fauxqs(), "npm ci");
 
@@ -29,7 +31,7 @@ describe.if(present)("realm create on the aws backend", () => {
     const r = await lava(["realm", "create", "-r", "ref", "-w", "core", "--backend", "aws"], env);
     expect(r.stderr).toContain("created realm entry ref");
     expect(r.code).toBe(0);
-    const golden = JSON.parse(readFileSync("/work/shared/golden/realm-setup.json", "utf8")) as { dynamodb_tables: Record<string, GoldenTable> };
+    const golden = JSON.parse(readFileSync(join(GOLDEN_DIR, "realm-setup.json"), "utf8")) as { dynamodb_tables: Record<string, GoldenTable> };
     const ddb = new DynamoDBClient(sdkConfig(emu.endpoints.dynamodb));
     try {
       for (const [name, g] of Object.entries(golden.dynamodb_tables)) {

@@ -1,12 +1,13 @@
 /**
- * The golden captures of the original lava 8.2.0 (/work/shared/golden, see its README.md), loaded and
+ * The golden captures of the original lava 8.2.0 (shared/golden, see its README.md), loaded and
  * decoded, plus the shape comparisons the parity tests use: ids and times differ run to run, so values
  * are compared by kind (key sets, JSON types, ISO formats) unless they are deterministic.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { GOLDEN_DIR as SHARED_GOLDEN } from "../support/shared.ts";
 
-export const GOLDEN_DIR = process.env.LAVA_GOLDEN_DIR ?? "/work/shared/golden";
+export const GOLDEN_DIR = process.env.LAVA_GOLDEN_DIR ?? SHARED_GOLDEN;
 export const goldenPresent = (): boolean => existsSync(join(GOLDEN_DIR, "README.md"));
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };

@@ -114,7 +114,7 @@ function describeBackend(name: BackendName): void {
   });
 }
 
-if (needs("golden captures of the original lava (/work/shared/golden or LAVA_GOLDEN_DIR)", goldenPresent())) {
+if (needs("golden captures of the original lava (shared/golden or LAVA_GOLDEN_DIR)", goldenPresent())) {
   describeBackend("local");
   if (needs("dynalite and fauxqs (npm devDependencies)", emulatorsPresent.dynalite() && emulatorsPresent.fauxqs())) describeBackend("aws");
 }

@@ -3,7 +3,7 @@
  * one `lava worker --batch` runs them all, and what they leave behind — dispatcher output, the dispatch
  * message bodies, events items, S3 outputs (and PutObject headers), worker JSON log lines, the heartbeat
  * record, AWS request counts — is compared field by field with the captures of the original lava 8.2.0
- * (/work/shared/golden). On both backends: `local` (temp LAVA_HOME) and `aws` (dynalite + fauxqs).
+ * (shared/golden). On both backends: `local` (temp LAVA_HOME) and `aws` (dynalite + fauxqs).
  *
  * Not covered yet (later issues): chain_success, chain_fail, dag_success, sql_sqlite3_success,
  * sqli_sqlite3_success. redelivery_visibility_timeout is exercised by test/e2e/worker-delivery.test.ts.
@@ -289,7 +289,7 @@ function describeBackend(name: BackendName): void {
   });
 }
 
-if (needs("golden captures of the original lava (/work/shared/golden or LAVA_GOLDEN_DIR)", goldenPresent())) {
+if (needs("golden captures of the original lava (shared/golden or LAVA_GOLDEN_DIR)", goldenPresent())) {
   describeBackend("local");
   if (needs("dynalite and fauxqs (npm devDependencies)", emulatorsPresent.dynalite() && emulatorsPresent.fauxqs())) describeBackend("aws");
 }

@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, memoryLogger, parseLevel, redact, silentLogger, type LogRecord } from "../../src/core/log.ts";
 import { ascTime, jsonLine, pyJson, utcIsoMicro } from "../../src/core/log/format.ts";
+import { GOLDEN_DIR } from "../support/shared.ts";
 
-const GOLDEN = "/work/shared/golden";
+const GOLDEN = GOLDEN_DIR;
 
 function capture(opts: Parameters<typeof createLogger>[0] = {}): { lines: string[]; log: ReturnType<typeof createLogger> } {
   const lines: string[] = [];

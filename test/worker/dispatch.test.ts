@@ -10,8 +10,9 @@ import { openLocalPorts, type LocalPorts } from "../../src/adapters/local/index.
 import { createRealm } from "../../src/core/realm-setup.ts";
 import { realmTable } from "../../src/core/names.ts";
 import { silentLogger } from "../../src/core/log.ts";
+import { GOLDEN_DIR } from "../support/shared.ts";
 
-const golden = (await Bun.file(join(import.meta.dir, "../../../shared/golden/sqs-dispatch-messages.json")).json()) as {
+const golden = (await Bun.file(join(GOLDEN_DIR, "sqs-dispatch-messages.json")).json()) as {
   messages: { scenario: string; body: string; parsed: Record<string, unknown> | null; send_message_request: unknown }[];
 };
 const dispatched = golden.messages.filter((m) => m.send_message_request !== null);

@@ -3,11 +3,12 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { MessageRejected, parseDispatchMessage } from "../../src/core/worker/message.ts";
 import { parseIsoTimestamp } from "../../src/core/pyformat.ts";
+import { GOLDEN_DIR } from "../support/shared.ts";
 
-const golden = (await Bun.file(join(import.meta.dir, "../../../shared/golden/sqs-dispatch-messages.json")).json()) as {
+const golden = (await Bun.file(join(GOLDEN_DIR, "sqs-dispatch-messages.json")).json()) as {
   messages: { scenario: string; body: string }[];
 };
-const badLog = (await Bun.file(join(import.meta.dir, "../../../shared/golden/worker-log/bad-messages.jsonl")).text())
+const badLog = (await Bun.file(join(GOLDEN_DIR, "worker-log/bad-messages.jsonl")).text())
   .trim()
   .split("\n")
   .map((l) => JSON.parse(l) as { message: string });

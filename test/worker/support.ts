@@ -12,8 +12,9 @@ import { Worker, type WorkerDeps, type WorkerOptions } from "../../src/core/work
 import { findActionKind, findJobType } from "../../src/core/worker/plugins.ts";
 import type { JobType } from "../../src/handlers/types.ts";
 import { loadState } from "../../src/core/state.ts";
+import { GOLDEN_DIR } from "../support/shared.ts";
 
-export const GOLDEN = join(import.meta.dir, "../../../shared/golden");
+export const GOLDEN = GOLDEN_DIR;
 
 export interface LocalRealm {
   home: string;
