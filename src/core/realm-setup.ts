@@ -41,9 +41,16 @@ export interface RealmSetup {
   workers: string[];
   /** Default `lava-<realm>` with `_` replaced by `-` (bucket names allow no `_`). */
   bucket?: string;
-  /** KMS key for SSE-KMS on S3 writes, stored as the realm's `s3_key`. */
+  /** KMS key for SSE-KMS on S3 writes, stored as the realm's `s3_key`; default DEFAULT_S3_KEY. */
   s3Key?: string;
 }
+
+/**
+ * The realm's `s3_key` when none is given: the account's AWS-managed S3 key, which every account has.
+ * The original's worker needs an `s3_key` (its cmd/exe/pkg jobs fail without one, since it exports
+ * LAVA_S3_KEY), so a realm we create must always carry one for Python workers to share it.
+ */
+export const DEFAULT_S3_KEY = "alias/aws/s3";
 
 export class RealmSetupError extends Error {
   override name = "RealmSetupError";
@@ -91,7 +98,7 @@ export async function createRealm(ports: Ports, setup: RealmSetup, log: Logger):
     realm: setup.realm,
     s3_payloads: `s3://${bucket}/payloads`,
     s3_temp: `s3://${bucket}/tmp`,
-    ...(setup.s3Key ? { s3_key: setup.s3Key } : {}),
+    s3_key: setup.s3Key || DEFAULT_S3_KEY,
   };
   try {
     await ports.tables.put(REALMS_TABLE, entry, { condition: { kind: "notExists" } });

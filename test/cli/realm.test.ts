@@ -49,6 +49,8 @@ describe("lava realm create", () => {
         realm: "ref",
         s3_payloads: "s3://lava-ref/payloads",
         s3_temp: "s3://lava-ref/tmp",
+        // Python workers sharing the realm need an s3_key; the AWS-managed S3 key exists in every account.
+        s3_key: "alias/aws/s3",
       });
       await ports.objects.put("s3://lava-ref/payloads/x", "hello");
       expect((await ports.objects.head("s3://lava-ref/payloads/x"))?.size).toBe(5);

@@ -26,7 +26,7 @@ const create = defineCommand({
     ...realmArgs,
     worker: { type: "string", alias: "w", valueHint: "WORKER", description: "Worker to create a queue for (repeat, or comma-separate)" },
     bucket: { type: "string", valueHint: "BUCKET", description: "Realm bucket (default lava-<realm>)" },
-    "s3-key": { type: "string", valueHint: "KMS_KEY", description: "KMS key for S3 writes, stored as the realm's s3_key" },
+    "s3-key": { type: "string", valueHint: "KMS_KEY", description: "KMS key for S3 writes, stored as the realm's s3_key (default alias/aws/s3)" },
     ...backendArgs,
     ...loggingArgs,
   },
