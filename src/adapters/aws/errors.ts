@@ -47,13 +47,27 @@ function errorCode(err: unknown): string {
   return typeof shape.Code === "string" ? shape.Code : "";
 }
 
+/**
+ * Connection failures (refused, reset, dropped mid-request) that outlast the SDK's own retries. They mean
+ * "unavailable" just as a 503 does, so callers that retry throttling retry these too. Aborts and client
+ * timeouts are not among them: they pass unchanged, since callers treat them as cancellation.
+ */
+const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ConnectionRefused", "ConnectionClosed"]);
+
+function networkCode(err: unknown): string | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && NETWORK_CODES.has(code) ? code : undefined;
+}
+
 function httpStatus(err: unknown): number | undefined {
   if (typeof err !== "object" || err === null) return undefined;
   return (err as SdkErrorShape).$metadata?.httpStatusCode;
 }
 
 /**
- * Returns the port error for `err`; errors that never reached AWS (network, abort, bugs) pass unchanged.
+ * Returns the port error for `err`; connection failures become `ThrottledError`; other errors that never
+ * reached AWS (abort, timeout, bugs) pass unchanged.
  * `what` names the operation and resource (table, queue, URI, parameter name): never a value, which could
  * be a secret.
  */
@@ -65,6 +79,8 @@ export function mapAwsError(err: unknown, what: string): unknown {
   if (THROTTLED.has(code) || status === 429 || (status !== undefined && status >= 500)) {
     return new ThrottledError(`${what}: throttled or unavailable (${code || status})`, { cause: err });
   }
+  const network = status === undefined ? networkCode(err) : undefined;
+  if (network) return new ThrottledError(`${what}: throttled or unavailable (${network})`, { cause: err });
   // Any other error AWS answered with becomes a plain PortError, so the domain never sees an SDK class.
   if (status !== undefined) {
     const detail = err instanceof Error && err.message && err.message !== code ? `: ${err.message}` : "";

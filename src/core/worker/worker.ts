@@ -9,8 +9,9 @@
  *   to another worker while this one is alive;
  * - a message is deleted only after its outcome is recorded (its run's events written, or given up and
  *   logged); rejected messages are deleted after the rejection is logged;
- * - soft stop (SIGHUP/SIGINT): no more receives, the long poll is aborted, a message not yet started is
- *   made visible again at once, running jobs finish, exit 0;
+ * - soft stop (SIGHUP/SIGINT): no more receives; the poll in flight ends by itself (at most `--wait` s) and
+ *   what it returns, like any message not yet started, is made visible again at once; running jobs
+ *   finish; exit 0;
  * - hard stop (second signal, SIGTERM): job process groups are killed, every held message is made
  *   visible again at once, exit 143.
  */
@@ -86,7 +87,6 @@ export class Worker {
   private readonly running = new Set<Promise<void>>();
   private slotFreed: (() => void) | undefined;
   private softStopping = false;
-  private readonly pollAbort = new AbortController();
   /** Wakes the loop from its sleeps when a stop begins. */
   private readonly wake = new AbortController();
   /** The receive in flight, if any. */
@@ -176,11 +176,15 @@ export class Worker {
     };
   }
 
-  /** Soft stop: finish what runs, release what has not started. Idempotent. */
+  /**
+   * Soft stop: finish what runs, release what has not started. Idempotent. The poll in flight is not
+   * aborted: an abandoned long poll stays open on the queue's side and can still take a message, which
+   * would then stay invisible for a whole visibility timeout. Letting it end costs at most `--wait`
+   * seconds, and whatever it returns is handed back at once (run loop).
+   */
   softStop(): void {
     if (this.softStopping) return;
     this.softStopping = true;
-    this.pollAbort.abort();
     this.wake.abort();
     this.slotFreed?.();
   }
@@ -270,13 +274,8 @@ export class Worker {
     for (let attempt = 0; attempt < RECEIVE_ATTEMPTS; attempt++) {
       if (attempt > 0 && !(await sleepUnlessAborted(attempt * 1000, this.wake.signal))) return [];
       try {
-        return await this.deps.ports.queues.receive(this.queue, {
-          maxMessages: max,
-          waitSeconds: this.opts.waitSeconds,
-          signal: this.pollAbort.signal,
-        });
+        return await this.deps.ports.queues.receive(this.queue, { maxMessages: max, waitSeconds: this.opts.waitSeconds });
       } catch (err) {
-        if (this.pollAbort.signal.aborted) return [];
         lastError = err;
         this.log.warning(`receive from ${this.queue}: ${(err as Error).message}`, { event_type: "worker" });
       }
@@ -288,13 +287,14 @@ export class Worker {
     await Promise.allSettled(messages.map((m) => this.release(m)));
   }
 
-  private async release(m: QueueMessage, seconds = 0): Promise<void> {
+  private async release(m: QueueMessage, seconds = 0, fields: { job_id?: string; run_id?: string } = {}): Promise<void> {
     this.visibility.drop(m.id);
     this.stats.released++;
     try {
       await this.deps.ports.queues.changeVisibility(this.queue, m.receiptHandle, seconds);
     } catch (err) {
-      this.log.warning(`Could not release message ${m.id}: ${(err as Error).message}`, { event_type: "worker" });
+      // Not lost: the message still comes back when its visibility timeout runs out.
+      this.log.warning(`Could not release message ${m.id}: ${(err as Error).message}`, { event_type: "worker", ...fields });
     }
   }
 
@@ -321,21 +321,21 @@ export class Worker {
   /** Per-message steps (platform.md §4.5), then the run, then delete. */
   private async process(m: QueueMessage, slot: number): Promise<void> {
     const log = this.log.child({ thread: this.slotName(slot) });
-    let req: DispatchRequest;
+    let req: DispatchRequest | undefined;
     let spec: JobSpec;
     try {
       req = parseDispatchMessage(m.body, this.opts.realm, this.opts.worker);
       this.visibility.describe(m.id, req.job_id, req.run_id);
       spec = await this.prepare(req, m, log);
     } catch (err) {
-      await this.handleRejection(err, m, log);
+      await this.handleRejection(err, m, log, req);
       return;
     }
     await this.deps.beforeStart?.(req);
     if (this.isStopping) {
       // Not started yet: hand it straight back so another worker (or our successor) takes it now.
       log.info(`Job ${req.job_id} (${req.run_id}): not started, returned to the queue (worker stopping)`, fieldsOf(req));
-      await this.release(m);
+      await this.release(m, 0, fieldsOf(req));
       return;
     }
     this.slots[slot] = "running";
@@ -373,7 +373,7 @@ export class Worker {
     return { ...spec, parameters: { ...spec.parameters, ...req.parameters }, globals };
   }
 
-  private async handleRejection(err: unknown, m: QueueMessage, log: Logger): Promise<void> {
+  private async handleRejection(err: unknown, m: QueueMessage, log: Logger, req: DispatchRequest | undefined): Promise<void> {
     if (err instanceof MessageRejected) {
       this.stats.rejected++;
       log.error(err.reason, { event_type: "worker", job_id: err.jobId, run_id: err.runId });
@@ -381,10 +381,10 @@ export class Worker {
       return;
     }
     // The realm's tables or the network failed us before the run began: nothing is lost by trying later.
-    log.error(`Message ${m.id}: cannot prepare the run, retrying in ${TRANSIENT_RETRY_SECONDS}s: ${(err as Error).message}`, {
-      event_type: "worker",
-    });
-    await this.release(m, TRANSIENT_RETRY_SECONDS);
+    const what = req ? `Job ${req.job_id} (${req.run_id})` : `Message ${m.id}`;
+    const fields = { event_type: "worker", ...(req ? { job_id: req.job_id, run_id: req.run_id } : {}) };
+    log.error(`${what}: cannot prepare the run, retrying in ${TRANSIENT_RETRY_SECONDS}s: ${(err as Error).message}`, fields);
+    await this.release(m, TRANSIENT_RETRY_SECONDS, fields);
   }
 
   private async deleteMessage(m: QueueMessage, fields: { job_id?: string; run_id?: string }): Promise<void> {
