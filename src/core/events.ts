@@ -43,8 +43,14 @@ export interface EventWriterOptions {
   log: Logger;
   /** Writes in flight at once (different runs). Default 8. */
   concurrency?: number;
-  /** Attempts for a throttled write before the event is given up (logged). Default 8. */
+  /**
+   * Attempts logged one by one while DynamoDB is throttling or unavailable; after that the writer keeps
+   * trying (a run's outcome must be recorded before its message is deleted) but logs only now and then.
+   * Default 8.
+   */
   throttleAttempts?: number;
+  /** Aborted on a hard stop: writes still failing are then given up (logged), so the worker can exit. */
+  stopSignal?: AbortSignal;
   /** First back-off delay in ms, doubled per attempt, capped at 5 s. Default 100. */
   backoffMs?: number;
   /**
@@ -105,9 +111,10 @@ interface RunQueue {
 }
 
 export class EventWriter {
-  private readonly opts: Required<Omit<EventWriterOptions, "instanceId" | "ttlSeconds">> & {
+  private readonly opts: Required<Omit<EventWriterOptions, "instanceId" | "ttlSeconds" | "stopSignal">> & {
     instanceId: string | null;
     ttlSeconds: number;
+    stopSignal?: AbortSignal;
   };
   private readonly table: string;
   private readonly runs = new Map<string, RunQueue>();
@@ -260,7 +267,12 @@ export class EventWriter {
     }
   }
 
-  /** One UpdateItem: SET the newest event's top-level fields, append every entry. Throttling is retried with back-off. */
+  /**
+   * One UpdateItem: SET the newest event's top-level fields, append every entry. While DynamoDB throttles
+   * or is unavailable the write is retried with back-off until it lands: the worker deletes a message only
+   * after its run's events are written, so giving up would lose the outcome. Other errors (a bad request,
+   * access denied) cannot heal by retrying: the events are given up and logged, as on a hard stop.
+   */
   private async write(batch: PendingEvent[]): Promise<void> {
     const last = batch[batch.length - 1]!;
     const fields = { event_type: "worker", job_id: last.key.job_id, run_id: last.key.run_id, thread: "event" };
@@ -271,8 +283,7 @@ export class EventWriter {
         this.written += batch.length;
         return;
       } catch (err) {
-        const retryable = err instanceof ThrottledError && attempt < this.opts.throttleAttempts;
-        if (!retryable) {
+        if (!(err instanceof ThrottledError) || this.opts.stopSignal?.aborted) {
           this.lost += batch.length;
           const statuses = batch.map((e) => String(e.item.status)).join(", ");
           this.opts.log.error(
@@ -281,10 +292,27 @@ export class EventWriter {
           );
           return;
         }
-        const delay = Math.min(5000, this.opts.backoffMs * 2 ** (attempt - 1));
-        this.opts.log.warning(`Throttled writing to ${this.table}; retrying in ${delay} ms`, fields);
-        await Bun.sleep(delay);
+        const delay = Math.min(5000, this.opts.backoffMs * 2 ** Math.min(attempt - 1, 16));
+        if (attempt <= this.opts.throttleAttempts || attempt % 12 === 0) {
+          this.opts.log.warning(`Throttled or unavailable writing to ${this.table} (attempt ${attempt}); retrying in ${delay} ms`, fields);
+        }
+        await sleepUnlessStopped(delay, this.opts.stopSignal);
       }
     }
   }
+}
+
+/** Sleeps `ms`, or less when `signal` aborts. */
+function sleepUnlessStopped(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return Bun.sleep(ms);
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done);
+  });
 }

@@ -71,6 +71,8 @@ export interface LoggedRequest {
   /** Set when forwarding to the emulator failed (the client got a 502). */
   error?: string;
   at: number;
+  /** The request body as text (JSON or form protocols; S3 bodies too, so keep objects small). */
+  body: string;
 }
 
 export interface FaultProxy {
@@ -274,7 +276,7 @@ export async function startFaultProxy(targets: ProxyTargets, opts: { seed?: numb
     const url = new URL(req.url ?? "/", "http://proxy");
     const body = await readBody(req);
     const r = classify(req.method ?? "GET", url, req.headers, body.toString("utf8"));
-    const entry: LoggedRequest = { op: `${r.service}.${r.op}`, at: performance.now() };
+    const entry: LoggedRequest = { op: `${r.service}.${r.op}`, at: performance.now(), body: r.body };
     requests.push(entry);
     const live = choose(r);
     const fault = live?.rule.fault;

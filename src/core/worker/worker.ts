@@ -150,6 +150,7 @@ export class Worker {
       instanceId: this.deps.instanceId,
       ttlSeconds: this.config.optionalSeconds("EVENT_TTL"),
       log: this.log.child({ thread: "event" }),
+      stopSignal: this.hardAbort.signal,
     });
     let timeout = 30;
     try {
@@ -347,7 +348,10 @@ export class Worker {
       log.error(`Job ${req.job_id} (${req.run_id}): ${msg}`, fieldsOf(req));
     }
     if (this.hardAbort.signal.aborted) return; // hardStop() has released the message
+    // A message is deleted only once its outcome is recorded: the writer keeps trying while DynamoDB is
+    // unavailable, and a hard stop meanwhile hands the message back instead (the run happens again).
     await this.events.settled(req.run_id);
+    if (this.hardAbort.signal.aborted) return;
     await this.deleteMessage(m, fieldsOf(req));
   }
 
