@@ -7,7 +7,7 @@
 import type { ActionKind } from "./types.ts";
 import { dispatchJob } from "../core/dispatch.ts";
 import { isoLocal } from "../core/pyformat.ts";
-import { errorText } from "../handlers/error-text.ts";
+import { errorText } from "../core/error-text.ts";
 import { ActionError, checkFields, delaySeconds, renderOr, renderStructure } from "./support.ts";
 
 export const dispatchAction: ActionKind = {

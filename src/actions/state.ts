@@ -1,7 +1,7 @@
 /** `state`: publishes a state item (dump → render → parse of `value`); ids starting `lava` are reserved. */
 import type { ActionKind } from "./types.ts";
 import { putState } from "../core/state.ts";
-import { errorText } from "../handlers/error-text.ts";
+import { errorText } from "../core/error-text.ts";
 import { ActionError, checkFields, renderOr, renderStructure } from "./support.ts";
 
 const OPTIONAL = ["type", "ttl", "publisher", "kms_key"] as const;

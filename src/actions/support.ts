@@ -2,7 +2,7 @@
 import { parseDuration } from "../core/config.ts";
 import { pyJsonDumps } from "../core/pyformat.ts";
 import { dictCheck } from "../handlers/check.ts";
-import { errorText } from "../handlers/error-text.ts";
+import { errorText } from "../core/error-text.ts";
 import type { ConnectorContext } from "../connectors/types.ts";
 import type { ActionRun } from "./types.ts";
 

@@ -16,7 +16,7 @@ import { parseS3Uri } from "../ports/index.ts";
 import { JobFailure, type JobRun } from "./types.ts";
 import { connectionEnvironment } from "../connectors/cli.ts";
 import { dictCheck } from "./check.ts";
-import { errorText } from "./error-text.ts";
+import { errorText } from "../core/error-text.ts";
 
 export { dictCheck };
 

@@ -153,6 +153,24 @@ describe("job runs", () => {
     expect((item!.log as Item[])[1]!.info).toBe("nosuch: Unknown job type");
   });
 
+  test("a lava 8 job type not run here yet: the original's text plus where to run it", async () => {
+    await realm.putJob({ ...logJob, job_id: "ref/sql", type: "sql" });
+    await dispatchJob(realm.ports, { realm: "ref", jobId: "ref/sql" });
+    await runBatch();
+    const [item] = await eventsOf(realm.ports, "ref/sql");
+    expect(statuses(item!)).toEqual(["starting", "failed"]);
+    expect(String((item!.log as Item[])[1]!.info)).toMatch(/^sql: Unknown job type \(a lava 8 job type this worker does not run yet/);
+  });
+
+  test("a bad enabled template: failed, with the bare Jinja reason as the original words it", async () => {
+    await realm.putJob({ ...logJob, job_id: "ref/bad-enabled", enabled: "{{ globals.x.y.z }}" });
+    await dispatchJob(realm.ports, { realm: "ref", jobId: "ref/bad-enabled" });
+    await runBatch();
+    const [item] = await eventsOf(realm.ports, "ref/bad-enabled");
+    expect(statuses(item!)).toEqual(["starting", "failed"]);
+    expect((item!.log as Item[])[1]!.info).toBe("Bad enabled: 'dict object' has no attribute 'x'");
+  });
+
   test("max_run_delay exceeded and iteration_limit too high are rejected", async () => {
     await realm.putJob({ ...logJob, job_id: "ref/late", max_run_delay: "1s" });
     await realm.putJob({ ...logJob, job_id: "ref/many", iteration_limit: 11 });
