@@ -323,7 +323,8 @@ function workerPolicy(): Resource {
       Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:ListSecretVersionIds"],
       Resource: REALM_SECRETS,
     },
-    { Sid: "ReadLavaTables", Action: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"], Resource: REALM_TABLES },
+    // BatchGetItem: the worker reads the jobs of several received messages at once (docs/WORKER.md).
+    { Sid: "ReadLavaTables", Action: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"], Resource: REALM_TABLES },
     {
       Sid: "WriteEventsAndState",
       Action: ["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],

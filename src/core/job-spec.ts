@@ -3,7 +3,7 @@
  * in items.ts, shared with `lava put`; here they run as the original's worker runs them (not strict) and
  * their failures carry the original's wording.
  */
-import type { Ports } from "../ports/index.ts";
+import type { Item, Ports } from "../ports/index.ts";
 import { REALMS_TABLE, realmTable } from "./names.ts";
 import type { Logger } from "./log.ts";
 import { ItemError, jobWarnings, parseJobItem, parseRealmItem, type JobSpec, type RealmInfo } from "./items.ts";
@@ -34,7 +34,16 @@ export class RealmError extends Error {
 
 /** GetItem + checks. Throws JobSpecError("No such job") when absent; deprecation warnings go to `log`. */
 export async function loadJobSpec(ports: Ports, realm: string, jobId: string, log?: Logger): Promise<JobSpec> {
-  const item = await ports.tables.get(realmTable(realm, "jobs"), { job_id: jobId });
+  return jobSpecFromItem(await ports.tables.get(realmTable(realm, "jobs"), { job_id: jobId }), realm, jobId, log);
+}
+
+/** The jobs-table items of `jobIds` (in order, undefined when absent) in as few reads as the backend allows. */
+export async function readJobItems(ports: Ports, realm: string, jobIds: string[]): Promise<(Item | undefined)[]> {
+  return ports.tables.batchGet(realmTable(realm, "jobs"), jobIds.map((jobId) => ({ job_id: jobId })));
+}
+
+/** loadJobSpec's checks on an item already read (undefined = no such job). */
+export function jobSpecFromItem(item: Item | undefined, realm: string, jobId: string, log?: Logger): JobSpec {
   if (!item) throw new JobSpecError("No such job", realm, jobId);
   let spec: JobSpec;
   try {

@@ -50,6 +50,12 @@ export interface QueuePort {
   sendBatch(name: string, entries: { body: string; delaySeconds?: number }[]): Promise<string[]>;
   receive(name: string, opts?: ReceiveOptions): Promise<QueueMessage[]>;
   delete(name: string, receiptHandle: string): Promise<void>;
+  /**
+   * Deletes several deliveries at once (SQS DeleteMessageBatch, 10 per request; adapters split longer
+   * lists). Resolves with one entry per handle, in order: undefined when deleted, else that entry's error
+   * (ThrottledError when trying again may help). Throws only when the request as a whole fails.
+   */
+  deleteBatch(name: string, receiptHandles: string[]): Promise<(Error | undefined)[]>;
   /** 0 makes the message visible again at once. */
   changeVisibility(name: string, receiptHandle: string, seconds: number): Promise<void>;
   attributes(name: string): Promise<QueueAttributes>;

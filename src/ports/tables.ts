@@ -94,6 +94,11 @@ export interface TableSpec {
 
 export interface TableStore {
   get(table: string, key: Key, opts?: { consistent?: boolean }): Promise<Item | undefined>;
+  /**
+   * Several `get`s in as few requests as the backend allows (DynamoDB BatchGetItem, 100 keys each;
+   * duplicate keys are read once). Resolves with one entry per key, in order, undefined when absent.
+   */
+  batchGet(table: string, keys: Key[], opts?: { consistent?: boolean }): Promise<(Item | undefined)[]>;
   /** Throws ConditionFailedError when `condition` does not hold. */
   put(table: string, item: Item, opts?: { condition?: Condition }): Promise<void>;
   /** Returns the item after the update. Throws ConditionFailedError when `condition` does not hold. */

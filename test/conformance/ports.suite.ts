@@ -219,6 +219,27 @@ function describeQueues(getPorts: () => Ports): void {
       expect((await queues.attributes(q)).notVisible).toBe(0);
     });
 
+    test("deleteBatch deletes every given delivery, more than 10 included; a stale handle is no error", async () => {
+      const { queues } = getPorts();
+      const q = await freshQueue();
+      const bodies = Array.from({ length: 13 }, (_, i) => `del-${i}`);
+      await queues.sendBatch(q, bodies.map((body) => ({ body })));
+      const got = await receiveAll(q, 13);
+      expect(got.length).toBe(13);
+      const keep = got.pop()!;
+      const results = await queues.deleteBatch(q, got.map((m) => m.receiptHandle));
+      expect(results).toEqual(got.map(() => undefined));
+      expect(await queues.deleteBatch(q, [])).toEqual([]);
+      // The one not deleted comes back; the deleted ones never do.
+      await queues.changeVisibility(q, keep.receiptHandle, 0);
+      const again = [...(await queues.receive(q, { maxMessages: 10, waitSeconds: 1 })), ...(await queues.receive(q, { maxMessages: 10, waitSeconds: 1 }))];
+      expect(again.map((m) => m.body)).toEqual([keep.body]);
+      await queues.delete(q, again[0]!.receiptHandle);
+      expect(await queues.deleteBatch(q, [again[0]!.receiptHandle])).toEqual([undefined]);
+      const a = await queues.attributes(q);
+      expect(a.visible + a.notVisible).toBe(0);
+    }, 20_000);
+
     test("receive honours maxMessages", async () => {
       const { queues } = getPorts();
       const q = await freshQueue();
@@ -279,6 +300,25 @@ function describeTables(getPorts: () => Ports): void {
       expect((got?.map as { inner: { bin: unknown } }).inner.bin).toBeInstanceOf(Uint8Array);
       await tables.delete(plain.name, { id: "types" });
       expect(await tables.get(plain.name, { id: "types" })).toBeUndefined();
+    });
+
+    test("batchGet: items in key order, undefined when absent, duplicates and more than 100 keys", async () => {
+      const { tables } = getPorts();
+      const t = plain.name;
+      for (let i = 0; i < 105; i++) await tables.put(t, { id: `bg-${i}`, v: i, nested: { bin: new Uint8Array([i]) } });
+      const keys: Key[] = [{ id: "bg-3" }, { id: "bg-absent" }, { id: "bg-1" }, { id: "bg-3" }];
+      const got = await tables.batchGet(t, keys, { consistent: true });
+      expect(got).toEqual([
+        { id: "bg-3", v: 3, nested: { bin: new Uint8Array([3]) } },
+        undefined,
+        { id: "bg-1", v: 1, nested: { bin: new Uint8Array([1]) } },
+        { id: "bg-3", v: 3, nested: { bin: new Uint8Array([3]) } },
+      ]);
+      const many = await tables.batchGet(t, Array.from({ length: 105 }, (_, i) => ({ id: `bg-${104 - i}` })));
+      expect(many.map((item) => item?.v)).toEqual(Array.from({ length: 105 }, (_, i) => 104 - i));
+      expect(await tables.batchGet(t, [])).toEqual([]);
+      const ranged = await tables.batchGet(events.name, [{ pk: "bg-none", sk: "1" }]);
+      expect(ranged).toEqual([undefined]);
     });
 
     test("conditional writes: a failed condition is ConditionFailedError and changes nothing", async () => {

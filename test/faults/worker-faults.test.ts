@@ -222,12 +222,13 @@ describe.if(present)("worker under AWS faults", () => {
     const first = await dispatch(world, "ref/log");
     const second = await dispatch(world, "ref/true");
     const rules = [
-      world.proxy.add({ service: "dynamodb", op: "GetItem", match: jobsTable, fault: { kind: "drop", when: "before" }, count: 1 }),
+      // Two messages may arrive in one receive: their jobs are then read in one BatchGetItem, their deletes batched.
+      world.proxy.add({ service: "dynamodb", op: "*", match: (r) => /^(Batch)?GetItem$/.test(r.op) && r.body.includes(jobsTable), fault: { kind: "drop", when: "before" }, count: 1 }),
       // The receive took the message on the queue's side; the worker never saw it: it returns after the timeout.
       world.proxy.add({ service: "sqs", op: "ReceiveMessage", fault: { kind: "drop", when: "after" }, count: 1, match: (r) => r.body.includes("MaxNumberOfMessages") }),
       world.proxy.add({ service: "dynamodb", op: "UpdateItem", match: first, fault: { kind: "drop", when: "before" }, count: 1 }),
       world.proxy.add({ service: "dynamodb", op: "UpdateItem", match: second, fault: { kind: "drop", when: "after" }, count: 1 }),
-      world.proxy.add({ service: "sqs", op: "DeleteMessage", fault: { kind: "drop", when: "after" }, count: 1 }),
+      world.proxy.add({ service: "sqs", op: "*", match: (r) => /^DeleteMessage(Batch)?$/.test(r.op), fault: { kind: "drop", when: "after" }, count: 1 }),
     ];
     const w = spawnWorker(world, SERVE);
     for (const [jobId, runId] of [["ref/log", first], ["ref/true", second]] as const) {

@@ -167,7 +167,7 @@ export async function openAwsPorts(opts: AwsPortsOptions = {}): Promise<AwsPorts
     }
     return get();
   };
-  // GetItem, GetQueueUrl and SendMessage (all a dispatcher needs) skip the SDK: see lite/client.ts.
+  // A dispatcher's and a worker's hot calls skip the SDK (lite/dynamo.ts, lite/sqs.ts): see lite/client.ts.
   const liteDynamo = pool.register(new LiteService(settings, "DYNAMODB"), "DynamoDB");
   const liteSqs = pool.register(new LiteService(settings, "SQS"), "SQS");
   const s3Region = async (): Promise<string | undefined> => (await s3()).config.region();

@@ -7,11 +7,31 @@ import type {
   QueuePort,
   ReceiveOptions,
 } from "../../ports/queue.ts";
-import { NotFoundError, PortError } from "../../ports/errors.ts";
+import { NotFoundError, PortError, ThrottledError } from "../../ports/errors.ts";
 import { awsCall } from "./errors.ts";
 
 /** SendMessageBatch takes at most 10 entries. */
 const BATCH = 10;
+
+/** A failed entry of a batch answer: the sender's fault is final, the service's may pass. */
+export interface BatchEntryFailure {
+  Id?: string;
+  Code?: string;
+  Message?: string;
+  SenderFault?: boolean;
+}
+
+/** Per-handle results of one DeleteMessageBatch answer, in request order (entry ids are the indexes). */
+export function deleteBatchResults(name: string, count: number, failed: BatchEntryFailure[] | undefined): (Error | undefined)[] {
+  const results: (Error | undefined)[] = Array.from({ length: count }, () => undefined);
+  for (const f of failed ?? []) {
+    const i = Number(f.Id);
+    if (!Number.isInteger(i) || i < 0 || i >= count) continue;
+    const text = `delete from ${name}: ${f.Code ?? "failed"}${f.Message ? `: ${f.Message}` : ""}`;
+    results[i] = f.SenderFault === false ? new ThrottledError(text) : new PortError(text);
+  }
+  return results;
+}
 
 function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
@@ -143,6 +163,21 @@ export class SqsQueuePort implements QueuePort {
     await this.withUrl(name, "delete from", (sqs, url) =>
       sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: receiptHandle })),
     );
+  }
+
+  async deleteBatch(name: string, receiptHandles: string[]): Promise<(Error | undefined)[]> {
+    const { DeleteMessageBatchCommand } = await import("@aws-sdk/client-sqs");
+    const results: (Error | undefined)[] = [];
+    for (let start = 0; start < receiptHandles.length; start += BATCH) {
+      const chunk = receiptHandles.slice(start, start + BATCH);
+      const out = await this.withUrl(name, "delete batch from", (sqs, url) =>
+        sqs.send(
+          new DeleteMessageBatchCommand({ QueueUrl: url, Entries: chunk.map((h, i) => ({ Id: String(i), ReceiptHandle: h })) }),
+        ),
+      );
+      results.push(...deleteBatchResults(name, chunk.length, out.Failed));
+    }
+    return results;
   }
 
   async changeVisibility(name: string, receiptHandle: string, seconds: number): Promise<void> {

@@ -14,6 +14,7 @@ import type {
   TableSpec,
   TableStore,
 } from "../../ports/tables.ts";
+import { ThrottledError } from "../../ports/errors.ts";
 import { awsCall, isAwsError } from "./errors.ts";
 
 export interface DynamoClients {
@@ -25,7 +26,7 @@ export interface DynamoClients {
  * Accumulates `#n` / `:v` placeholders. Every attribute name goes through a placeholder because lava's
  * field names (`ttl`, `status`, `log`, ...) include DynamoDB reserved words.
  */
-class Expr {
+export class Expr {
   readonly names: Record<string, string> = {};
   readonly values: Record<string, unknown> = {};
   private readonly nameIds = new Map<string, string>();
@@ -61,7 +62,7 @@ class Expr {
  * among them, so "no item with this key" is "none of these attributes exists". This avoids a DescribeTable
  * call (and the IAM permission it needs) just to learn the key names.
  */
-function conditionExpression(expr: Expr, condition: Condition, keyNames: string[]): string {
+export function conditionExpression(expr: Expr, condition: Condition, keyNames: string[]): string {
   switch (condition.kind) {
     case "notExists":
       return keyNames.map((k) => `attribute_not_exists(${expr.name(k)})`).join(" AND ");
@@ -112,7 +113,7 @@ function keyCondition(expr: Expr, input: QueryInput): string {
   return `${hash} AND ${clause}`;
 }
 
-function updateExpression(expr: Expr, update: ItemUpdate): string {
+export function updateExpression(expr: Expr, update: ItemUpdate): string {
   const sets: string[] = [];
   for (const [attr, value] of Object.entries(update.set ?? {})) sets.push(`${expr.name(attr)} = ${expr.value(value)}`);
   const appends = Object.entries(update.append ?? {});
@@ -179,6 +180,39 @@ function toKey(record: Record<string, unknown> | undefined): Key | undefined {
   return record ? (record as Key) : undefined;
 }
 
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_KEYS = 100;
+const BATCH_GET_ATTEMPTS = 8;
+
+/** One BatchGetItem request: the items found and the keys DynamoDB left for later (UnprocessedKeys). */
+export type BatchGetChunk = (keys: Key[]) => Promise<{ items: Item[]; unprocessed: Key[] }>;
+
+/**
+ * BatchGetItem's rules around one request function: duplicate keys are sent once (DynamoDB refuses them),
+ * at most 100 keys per request, unprocessed keys sent again with back-off, answers put back in key order.
+ */
+export async function batchGetInChunks(table: string, keys: Key[], request: BatchGetChunk): Promise<(Item | undefined)[]> {
+  if (keys.length === 0) return [];
+  const names = Object.keys(keys[0]!).sort();
+  const idOf = (record: Record<string, unknown>) => JSON.stringify(names.map((n) => record[n]));
+  const unique = new Map<string, Key>();
+  for (const key of keys) unique.set(idOf(key), key);
+  const found = new Map<string, Item>();
+  let pending = [...unique.values()];
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    if (attempt > BATCH_GET_ATTEMPTS) throw new ThrottledError(`batch get ${table}: ${pending.length} keys still unprocessed`);
+    if (attempt > 1) await Bun.sleep(Math.min(2000, 50 * 2 ** (attempt - 2)));
+    const next: Key[] = [];
+    for (let start = 0; start < pending.length; start += BATCH_GET_KEYS) {
+      const out = await request(pending.slice(start, start + BATCH_GET_KEYS));
+      for (const item of out.items) found.set(idOf(item), item);
+      next.push(...out.unprocessed);
+    }
+    pending = next;
+  }
+  return keys.map((key) => found.get(idOf(key)));
+}
+
 export class DynamoTableStore implements TableStore {
   /** Key attribute names per `table` or `table/index`, learnt from createTable or DescribeTable. */
   private readonly keyNames = new Map<string, Promise<Set<string>>>();
@@ -216,6 +250,20 @@ export class DynamoTableStore implements TableStore {
       doc.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: opts?.consistent })),
     );
     return toItem(out.Item);
+  }
+
+  async batchGet(table: string, keys: Key[], opts?: { consistent?: boolean }): Promise<(Item | undefined)[]> {
+    const { BatchGetCommand } = await import("@aws-sdk/lib-dynamodb");
+    const { doc } = await this.clients();
+    return batchGetInChunks(table, keys, async (chunk) => {
+      const out = await awsCall(`batch get ${table}`, () =>
+        doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: chunk, ConsistentRead: opts?.consistent } } })),
+      );
+      return {
+        items: (out.Responses?.[table] ?? []).map((i) => toItem(i)!),
+        unprocessed: (out.UnprocessedKeys?.[table]?.Keys ?? []) as Key[],
+      };
+    });
   }
 
   async put(table: string, item: Item, opts?: { condition?: Condition }): Promise<void> {

@@ -130,6 +130,16 @@ export class LocalQueue implements QueuePort {
     });
   }
 
+  async deleteBatch(name: string, receiptHandles: string[]): Promise<(Error | undefined)[]> {
+    writeTransaction(this.db, () => {
+      this.queue(name);
+      const del = this.db.query("DELETE FROM local_messages WHERE queue = ? AND receipt = ?");
+      for (const handle of receiptHandles) del.run(name, handle);
+    });
+    // As `delete`: a stale handle deletes nothing and is no error.
+    return receiptHandles.map(() => undefined);
+  }
+
   async changeVisibility(name: string, receiptHandle: string, seconds: number): Promise<void> {
     checkRange("visibility timeout", seconds, 0, MAX_VISIBILITY_SECONDS);
     writeTransaction(this.db, () => {

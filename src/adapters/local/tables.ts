@@ -74,6 +74,14 @@ export class LocalTableStore implements TableStore {
     return this.readItem(table, hk, rk);
   }
 
+  async batchGet(table: string, keys: Key[]): Promise<(Item | undefined)[]> {
+    const spec = this.spec(table);
+    return keys.map((key) => {
+      const [hk, rk] = keyValues(spec, key);
+      return this.readItem(table, hk, rk);
+    });
+  }
+
   async put(table: string, item: Item, opts?: { condition?: Condition }): Promise<void> {
     const spec = this.spec(table);
     const [hk, rk] = keyValues(spec, item);

@@ -6,7 +6,7 @@
  * Children of chain/dag/foreach go through the same function (`JobRun.runChild`): they share the
  * parent's run_id and run directory and write their own events under their own job_id.
  */
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, rm, rmdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Ports } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
@@ -302,17 +302,26 @@ class RunLifecycle {
   private async makeRunDir(): Promise<string> {
     if (this.input.parentRunDir) return this.input.parentRunDir;
     const dir = join(this.svc.workerTmp, this.runId);
-    if (await exists(dir)) {
+    // One mkdir both creates the directory and tells whether it was there (one system call per run).
+    try {
+      await mkdir(dir, { mode: 0o700 });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
       // Two deliveries of the same run met in this process; the one already running owns the directory.
-      throw this.fail("Job temp dir already exists - possible dispatch overlap");
+      if (code === "EEXIST") throw this.fail("Job temp dir already exists - possible dispatch overlap");
+      if (code !== "ENOENT") throw err;
+      // The worker's own directory has gone (cleaned from outside): make the whole path again.
+      await mkdir(dir, { recursive: true, mode: 0o700 });
     }
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     return dir;
   }
 
   private async removeRunDir(dir: string): Promise<void> {
     try {
-      await rm(dir, { recursive: true, force: true });
+      // Most runs leave their directory empty: one rmdir then, the recursive walk only when it is not.
+      await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") return rm(dir, { recursive: true, force: true });
+      });
     } catch (err) {
       this.log.warning(`${this.prefix()}: While cleaning temp dir: ${(err as Error).message}`, this.fields);
     }
@@ -454,15 +463,6 @@ class RunLifecycle {
       }
       throw err;
     }
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -8,7 +8,8 @@
  * - a held message stays invisible while its job runs (VisibilityKeeper), so it is never redelivered
  *   to another worker while this one is alive;
  * - a message is deleted only after its outcome is recorded (its run's events written, or given up and
- *   logged); rejected messages are deleted after the rejection is logged;
+ *   logged); rejected messages are deleted after the rejection is logged; deletes that become due together
+ *   share a request (deleter.ts), and the message keeps its slot until its delete is done;
  * - soft stop (SIGHUP/SIGINT): no more receives; the poll in flight ends by itself (at most `--wait` s) and
  *   what it returns, like any message not yet started, is made visible again at once; running jobs
  *   finish; exit 0;
@@ -17,17 +18,18 @@
  */
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { NotFoundError, PortError, ThrottledError, type Ports, type QueueMessage } from "../../ports/index.ts";
+import { NotFoundError, PortError, ThrottledError, type Item, type Ports, type QueueMessage } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { workerQueueName } from "../names.ts";
 import { EventWriter } from "../events.ts";
-import { JobSpecError, loadJobSpec, loadRealmItem, type JobSpec } from "../job-spec.ts";
+import { JobSpecError, jobSpecFromItem, loadJobSpec, loadRealmItem, readJobItems, type JobSpec } from "../job-spec.ts";
 import type { JobType, RealmInfo } from "../../handlers/types.ts";
 import type { ActionKind } from "../../actions/types.ts";
 import { MessageRejected, parseDispatchMessage, type DispatchRequest } from "./message.ts";
 import { JobRunFailed, runJob, sleepUnlessAborted, type RunServices } from "./job-run.ts";
 import { VisibilityKeeper } from "./visibility.ts";
+import { MessageDeleter } from "./deleter.ts";
 import { parseIsoTimestamp } from "../pyformat.ts";
 
 export interface WorkerOptions {
@@ -70,11 +72,13 @@ export interface WorkerDeps {
 export const EXIT_HARD_STOP = 143;
 const RECEIVE_ATTEMPTS = 5;
 const HARD_STOP_GRACE_MS = 2000;
-const DELETE_ATTEMPTS = 5;
 /** When an infrastructure failure stops a message before its run, it comes back this soon. */
 const TRANSIENT_RETRY_SECONDS = 10;
 
 type SlotState = "idle" | "preparing" | "running";
+
+/** Job items read ahead for the messages of one receive: the item (undefined = no such job) or why not. */
+type Lookahead = Map<string, Promise<{ item: Item | undefined } | { error: unknown }>>;
 
 export class Worker {
   readonly queue: string;
@@ -83,10 +87,13 @@ export class Worker {
   workerTmp!: string;
   events!: EventWriter;
   visibility!: VisibilityKeeper;
+  deleter!: MessageDeleter;
   private readonly slots: SlotState[];
   private readonly running = new Set<Promise<void>>();
   private slotFreed: (() => void) | undefined;
   private softStopping = false;
+  /** Cleared when a batched job read fails other than by throttling (readJobsAhead). */
+  private readAhead = true;
   /** Wakes the loop from its sleeps when a stop begins. */
   private readonly wake = new AbortController();
   /** The receive in flight, if any. */
@@ -162,6 +169,7 @@ export class Worker {
       });
     }
     this.visibility = new VisibilityKeeper(ports.queues, this.queue, timeout, this.log);
+    this.deleter = new MessageDeleter({ queues: ports.queues, queue: this.queue, log: this.log, held: () => this.busy });
     this.services = {
       ports,
       config: this.config,
@@ -187,6 +195,7 @@ export class Worker {
     if (this.softStopping) return;
     this.softStopping = true;
     this.wake.abort();
+    this.deleter?.stop();
     this.slotFreed?.();
   }
 
@@ -204,6 +213,7 @@ export class Worker {
   private async handBack(): Promise<void> {
     this.softStopping = true;
     this.wake.abort();
+    this.deleter?.stop();
     this.slotFreed?.();
     this.hardAbort.abort();
     await this.polling?.catch(() => []);
@@ -226,7 +236,8 @@ export class Worker {
         await this.releaseUnstarted(messages);
         break;
       }
-      for (const m of messages) this.accept(m);
+      const lookahead = this.readJobsAhead(messages);
+      for (const m of messages) this.accept(m, lookahead);
       if (messages.length === 0) {
         if (this.opts.batch) {
           this.log.info("No more messages in batch -- finishing", { event_type: "worker" });
@@ -241,6 +252,7 @@ export class Worker {
   private async finish(): Promise<number> {
     if (this.hardAbort.signal.aborted) return this.finishHard();
     this.log.info("Waiting for worker threads to complete their work before finishing", { event_type: "worker" });
+    this.deleter.stop();
     await Promise.allSettled([...this.running]);
     if (this.hardAbort.signal.aborted) return this.finishHard();
     await this.events.drain();
@@ -299,19 +311,55 @@ export class Worker {
     }
   }
 
+  private overRetryLimit(m: QueueMessage): boolean {
+    return this.opts.retries >= 0 && m.receiveCount > this.opts.retries + 1;
+  }
+
+  /**
+   * When a receive returns several messages, their jobs are read in one request (BatchGetItem) instead of
+   * one GetItem each. Only a read-ahead: each message is still parsed and checked in its slot, in the
+   * original's order, and a message whose read-ahead failed reads its job on its own.
+   */
+  private readJobsAhead(messages: QueueMessage[]): Lookahead {
+    const jobIds: string[] = [];
+    for (const m of messages) {
+      if (this.overRetryLimit(m)) continue;
+      try {
+        jobIds.push(parseDispatchMessage(m.body, this.opts.realm, this.opts.worker).job_id);
+      } catch {
+        // Rejected in its slot, with the log line and delete that go with it.
+      }
+    }
+    if (jobIds.length < 2 || !this.readAhead) return new Map();
+    const unique = [...new Set(jobIds)];
+    const read = readJobItems(this.deps.ports, this.opts.realm, unique).catch((error: unknown) => {
+      // Throttling passes; anything else (a role without dynamodb:BatchGetItem) will not: stop trying.
+      if (!(error instanceof ThrottledError) && this.readAhead) {
+        this.readAhead = false;
+        this.log.warning(`Reading jobs ahead failed, reading them one by one from now on: ${(error as Error).message}`, { event_type: "worker" });
+      }
+      throw error;
+    });
+    return new Map(
+      unique.map((jobId, i) => [jobId, read.then((items) => ({ item: items[i] }), (error: unknown) => ({ error }))]),
+    );
+  }
+
   /** Takes one received message into a free slot. */
-  private accept(m: QueueMessage): void {
+  private accept(m: QueueMessage, lookahead: Lookahead): void {
     this.stats.received++;
-    if (this.opts.retries >= 0 && m.receiveCount > this.opts.retries + 1) {
+    if (this.overRetryLimit(m)) {
       this.stats.dropped++;
       this.log.warning(`Job dispatch message ${m.id}: Retry limit exceeded - deleted on cycle ${m.receiveCount}`, { event_type: "worker" });
-      void this.deleteMessage(m, {});
+      // Tracked with the runs, so a finishing worker waits for this delete too.
+      const drop = this.deleteMessage(m, {}).finally(() => this.running.delete(drop));
+      this.running.add(drop);
       return;
     }
     const slot = this.slots.indexOf("idle");
     this.slots[slot] = "preparing";
     this.visibility.hold(m.id, m.receiptHandle);
-    const task = this.process(m, slot).finally(() => {
+    const task = this.process(m, slot, lookahead).finally(() => {
       this.slots[slot] = "idle";
       this.running.delete(task);
       this.slotFreed?.();
@@ -320,14 +368,14 @@ export class Worker {
   }
 
   /** Per-message steps (platform.md §4.5), then the run, then delete. */
-  private async process(m: QueueMessage, slot: number): Promise<void> {
+  private async process(m: QueueMessage, slot: number, lookahead: Lookahead): Promise<void> {
     const log = this.log.child({ thread: this.slotName(slot) });
     let req: DispatchRequest | undefined;
     let spec: JobSpec;
     try {
       req = parseDispatchMessage(m.body, this.opts.realm, this.opts.worker);
       this.visibility.describe(m.id, req.job_id, req.run_id);
-      spec = await this.prepare(req, m, log);
+      spec = await this.prepare(req, m, log, lookahead);
     } catch (err) {
       await this.handleRejection(err, m, log, req);
       return;
@@ -356,11 +404,11 @@ export class Worker {
   }
 
   /** Steps 6–9: job spec, worker and max_tries checks, dispatch merge. */
-  private async prepare(req: DispatchRequest, m: QueueMessage, log: Logger): Promise<JobSpec> {
+  private async prepare(req: DispatchRequest, m: QueueMessage, log: Logger, lookahead: Lookahead): Promise<JobSpec> {
     const prefix = `Job ${req.job_id} (${req.run_id})`;
     let spec: JobSpec;
     try {
-      spec = await withThrottleRetry(() => loadJobSpec(this.deps.ports, this.opts.realm, req.job_id, log));
+      spec = await this.readJobSpec(req.job_id, lookahead, log);
     } catch (err) {
       if (err instanceof JobSpecError) throw new MessageRejected(`${prefix}: ${err.reason}`, req.job_id, req.run_id);
       throw err;
@@ -377,6 +425,12 @@ export class Worker {
     return { ...spec, parameters: { ...spec.parameters, ...req.parameters }, globals };
   }
 
+  private async readJobSpec(jobId: string, lookahead: Lookahead, log: Logger): Promise<JobSpec> {
+    const ahead = await lookahead.get(jobId);
+    if (ahead && "item" in ahead) return jobSpecFromItem(ahead.item, this.opts.realm, jobId, log);
+    return withThrottleRetry(() => loadJobSpec(this.deps.ports, this.opts.realm, jobId, log));
+  }
+
   private async handleRejection(err: unknown, m: QueueMessage, log: Logger, req: DispatchRequest | undefined): Promise<void> {
     if (err instanceof MessageRejected) {
       this.stats.rejected++;
@@ -391,20 +445,10 @@ export class Worker {
     await this.release(m, TRANSIENT_RETRY_SECONDS, fields);
   }
 
+  /** Deleted with others that finish close together (deleter.ts); the slot stays taken until done. */
   private async deleteMessage(m: QueueMessage, fields: { job_id?: string; run_id?: string }): Promise<void> {
     this.visibility.drop(m.id);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.deps.ports.queues.delete(this.queue, m.receiptHandle);
-        return;
-      } catch (err) {
-        if (attempt >= DELETE_ATTEMPTS || !(err instanceof ThrottledError || err instanceof PortError)) {
-          this.log.error(`Could not delete message ${m.id}: ${(err as Error).message}`, { event_type: "worker", ...fields });
-          return;
-        }
-        await Bun.sleep(attempt * 200);
-      }
-    }
+    await this.deleter.delete(m, fields);
   }
 }
 

@@ -1,8 +1,11 @@
 /**
  * A small AWS JSON-protocol client (`application/x-amz-json-1.0`, `X-Amz-Target`) for the requests a
- * dispatcher sends: DynamoDB GetItem, SQS GetQueueUrl and SendMessage. Loading the SDK clients for these
- * three calls costs more than the rest of a dispatch (see bench/dispatch.ts), so they go over fetch with
- * SigV4 signing, the SDK's standard retry rules and its error shape (so `mapAwsError` maps them alike).
+ * dispatcher sends (DynamoDB GetItem, SQS GetQueueUrl and SendMessage) and those a worker sends per job
+ * (ReceiveMessage, DeleteMessage[Batch], ChangeMessageVisibility, UpdateItem, BatchGetItem). Loading the
+ * SDK clients costs more than the rest of a dispatch (see bench/dispatch.ts), and the SDK's per-request
+ * CPU (middleware, node:http emulation) was most of a worker's CPU per trivial job; so these go over
+ * fetch with SigV4 signing, the SDK's standard retry rules and its error shape (so `mapAwsError` maps
+ * them alike).
  *
  * `route()` is undefined when a setting needs what only the SDK implements (FIPS or dual-stack endpoints,
  * endpoints from the shared config file, unknown partitions, no region): callers then use the SDK path.

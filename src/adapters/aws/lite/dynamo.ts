@@ -1,7 +1,10 @@
-/** DynamoDB GetItem over the lite client; every other table operation stays on the SDK document client. */
-import type { AttributeValue, Item, Key } from "../../../ports/tables.ts";
+/**
+ * DynamoDB GetItem, BatchGetItem and UpdateItem (a worker's whole table traffic) over the lite client;
+ * every other table operation stays on the SDK document client.
+ */
+import type { AttributeValue, Condition, Item, ItemUpdate, Key } from "../../../ports/tables.ts";
 import { awsCall } from "../errors.ts";
-import { DynamoTableStore, type DynamoClients } from "../tables.ts";
+import { batchGetInChunks, conditionExpression, DynamoTableStore, Expr, updateExpression, type DynamoClients } from "../tables.ts";
 import type { LiteService } from "./client.ts";
 
 type Wire = Record<string, unknown>;
@@ -10,6 +13,37 @@ type Wire = Record<string, unknown>;
 export function marshalKey(key: Key): Record<string, Wire> {
   const out: Record<string, Wire> = {};
   for (const [name, value] of Object.entries(key)) out[name] = typeof value === "number" ? { N: String(value) } : { S: value };
+  return out;
+}
+
+/** A plain value as a DynamoDB attribute value, as lib-dynamodb marshals it (lists stay lists; undefined map entries vanish). */
+export function marshalValue(value: unknown): Wire {
+  if (value === null || value === undefined) return { NULL: true };
+  switch (typeof value) {
+    case "string":
+      return { S: value };
+    case "boolean":
+      return { BOOL: value };
+    case "bigint":
+      return { N: value.toString() };
+    case "number":
+      if (!Number.isFinite(value)) throw new Error(`Special numeric value ${value} is not allowed`);
+      return { N: String(value) };
+  }
+  if (value instanceof Uint8Array) return { B: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
+  if (Array.isArray(value)) return { L: value.filter((v) => v !== undefined).map(marshalValue) };
+  if (value instanceof Set) {
+    const members = [...value];
+    if (members.every((m) => typeof m === "number" || typeof m === "bigint")) return { NS: members.map(String) };
+    return { SS: members.map(String) };
+  }
+  if (typeof value === "object") return { M: marshalMap(value as Record<string, unknown>) };
+  throw new Error(`Unsupported value type: ${typeof value}`);
+}
+
+export function marshalMap(record: Record<string, unknown>): Record<string, Wire> {
+  const out: Record<string, Wire> = {};
+  for (const [name, v] of Object.entries(record)) if (v !== undefined) out[name] = marshalValue(v);
   return out;
 }
 
@@ -87,5 +121,36 @@ export class LiteDynamoTableStore extends DynamoTableStore {
     const out = await awsCall(`get ${table}`, () => this.lite.call(route, "GetItem", input));
     const item = out.Item as Record<string, Wire> | undefined;
     return item ? unmarshalItem(item) : undefined;
+  }
+
+  override async batchGet(table: string, keys: Key[], opts?: { consistent?: boolean }): Promise<(Item | undefined)[]> {
+    const route = await this.lite.route();
+    if (!route) return super.batchGet(table, keys, opts);
+    return batchGetInChunks(table, keys, async (chunk) => {
+      const request: Record<string, unknown> = { Keys: chunk.map(marshalKey) };
+      if (opts?.consistent !== undefined) request.ConsistentRead = opts.consistent;
+      const out = await awsCall(`batch get ${table}`, () => this.lite.call(route, "BatchGetItem", { RequestItems: { [table]: request } }));
+      const responses = (out.Responses as Record<string, Record<string, Wire>[]> | undefined)?.[table] ?? [];
+      const unprocessed = (out.UnprocessedKeys as Record<string, { Keys?: Record<string, Wire>[] }> | undefined)?.[table]?.Keys ?? [];
+      return { items: responses.map(unmarshalItem), unprocessed: unprocessed.map((k) => unmarshalItem(k) as Key) };
+    });
+  }
+
+  override async update(table: string, key: Key, update: ItemUpdate, opts?: { condition?: Condition }): Promise<Item> {
+    const route = await this.lite.route();
+    if (!route) return super.update(table, key, update, opts);
+    const expr = new Expr();
+    const updateExpr = updateExpression(expr, update);
+    const condition = opts?.condition ? conditionExpression(expr, opts.condition, Object.keys(key)) : undefined;
+    const input: Record<string, unknown> = { TableName: table, Key: marshalKey(key), ReturnValues: "ALL_NEW" };
+    // An empty update still creates the item from its key, as UpdateItem does.
+    if (updateExpr) input.UpdateExpression = updateExpr;
+    if (condition) input.ConditionExpression = condition;
+    const attrs = expr.attributes();
+    if (attrs.ExpressionAttributeNames) input.ExpressionAttributeNames = attrs.ExpressionAttributeNames;
+    if (attrs.ExpressionAttributeValues) input.ExpressionAttributeValues = marshalMap(attrs.ExpressionAttributeValues);
+    const out = await awsCall(`update ${table}`, () => this.lite.call(route, "UpdateItem", input));
+    const item = out.Attributes as Record<string, Wire> | undefined;
+    return item ? unmarshalItem(item) : { ...key };
   }
 }

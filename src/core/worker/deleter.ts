@@ -1,0 +1,97 @@
+/**
+ * Deletes finished messages, several per request when they finish close together (DeleteMessageBatch).
+ *
+ * A message joins the batch only once its outcome is recorded, and its job slot stays taken until the
+ * delete is done, so batching never lets the worker hold more than `--threads` messages. The batch goes
+ * out when it holds 10 (SQS's limit), when every message the worker holds is in it (nothing else can
+ * join soon: a lone job's delete is never delayed), after `lingerMs`, or at once when the worker stops.
+ */
+import { PortError, ThrottledError, type QueueMessage, type QueuePort } from "../../ports/index.ts";
+import type { Logger } from "../log.ts";
+
+const BATCH = 10;
+const ATTEMPTS = 5;
+
+export interface DeleterOptions {
+  queues: QueuePort;
+  queue: string;
+  log: Logger;
+  /** Messages the worker holds now (busy slots); a batch this big goes out at once. */
+  held(): number;
+  /** Longest wait for company, in ms. Default 20. */
+  lingerMs?: number;
+}
+
+interface PendingDelete {
+  message: QueueMessage;
+  fields: { job_id?: string; run_id?: string };
+  done: () => void;
+}
+
+export class MessageDeleter {
+  private pending: PendingDelete[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private stopping = false;
+  /** Delete requests sent (single or batch), for tests and benchmarks. */
+  requests = 0;
+
+  constructor(private readonly opts: DeleterOptions) {}
+
+  /** Resolves once the message is deleted, or given up and logged (it then returns after its visibility timeout). */
+  delete(message: QueueMessage, fields: { job_id?: string; run_id?: string }): Promise<void> {
+    return new Promise((done) => {
+      this.pending.push({ message, fields, done });
+      if (this.stopping || this.pending.length >= BATCH || this.pending.length >= this.opts.held()) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.opts.lingerMs ?? 20);
+    });
+  }
+
+  /** Sends what waits now and every later delete at once (worker stopping). */
+  stop(): void {
+    this.stopping = true;
+    this.flush();
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.pending.length > 0) void this.send(this.pending.splice(0, BATCH));
+  }
+
+  private async send(batch: PendingDelete[]): Promise<void> {
+    let left = batch;
+    for (let attempt = 1; left.length > 0; attempt++) {
+      let errors: (Error | undefined)[];
+      // A failed request may heal (as the single delete always did); a refused entry only when SQS says so.
+      let requestFailed = false;
+      try {
+        this.requests++;
+        errors = await this.request(left);
+      } catch (err) {
+        requestFailed = true;
+        errors = left.map(() => err as Error);
+      }
+      const retry: PendingDelete[] = [];
+      left.forEach((p, i) => {
+        const err = errors[i];
+        if (!err) return p.done();
+        const healable = err instanceof ThrottledError || (requestFailed && err instanceof PortError);
+        if (attempt < ATTEMPTS && healable) return retry.push(p);
+        this.opts.log.error(`Could not delete message ${p.message.id}: ${err.message}`, { event_type: "worker", ...p.fields });
+        p.done();
+      });
+      left = retry;
+      if (left.length > 0) await Bun.sleep(attempt * 200);
+    }
+  }
+
+  /** One message goes as DeleteMessage, several as DeleteMessageBatch (same permission, same cost). */
+  private async request(batch: PendingDelete[]): Promise<(Error | undefined)[]> {
+    const { queues, queue } = this.opts;
+    if (batch.length === 1) {
+      await queues.delete(queue, batch[0]!.message.receiptHandle);
+      return [undefined];
+    }
+    return queues.deleteBatch(queue, batch.map((p) => p.message.receiptHandle));
+  }
+}
