@@ -82,8 +82,31 @@ function toEscaped(v: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // Expressions
 
+/** An unknown filter or test met in a soft frame: fails only when called. */
+function missingCallable(kind: "filter" | "test", name: string): () => never {
+  return () => {
+    throw new PyError("TemplateRuntimeError", `No ${kind} named '${name}' found.`);
+  };
+}
+
 class Compiler {
+  /**
+   * Inside an if-statement or inline if (Jinja's soft frame), an unknown filter or test is an error
+   * only when evaluated; loop and macro bodies start hard again.
+   */
+  private soft = false;
+
   constructor(private readonly st: CompileState) {}
+
+  private withSoft<T>(soft: boolean, build: () => T): T {
+    const saved = this.soft;
+    this.soft = soft;
+    try {
+      return build();
+    } finally {
+      this.soft = saved;
+    }
+  }
 
   private pos(p: Pos): TemplatePosition {
     return { line: p.line, column: p.col, name: this.st.name };
@@ -208,10 +231,9 @@ class Compiler {
       case "compare":
         return this.compare(e);
       case "cond": {
-        const test = this.expr(e.test);
-        const then = this.expr(e.then);
+        const [test, then, elseFn] = this.withSoft(true, () => [this.expr(e.test), this.expr(e.then), e.else ? this.expr(e.else) : undefined] as const);
         const line = e.line;
-        const otherwise = e.else ? this.expr(e.else) : () => new Undefined(`the inline if-expression on line ${line} evaluated to false and no else section was defined.`);
+        const otherwise = elseFn ?? (() => new Undefined(`the inline if-expression on line ${line} evaluated to false and no else section was defined.`));
         return (s) => (truthy(test(s)) ? then(s) : otherwise(s));
       }
     }
@@ -269,8 +291,8 @@ class Compiler {
 
   private filter(e: Extract<Expr, { k: "filter" }>, value: ExprFn): ExprFn {
     const fl: Filter | undefined = Object.hasOwn(FILTERS, e.name) ? FILTERS[e.name] : undefined;
-    if (!fl) this.fail(`No filter named '${e.name}'.`, e, "TemplateAssertionError");
-    const filter = fl as Filter;
+    if (!fl && !this.soft) this.fail(`No filter named '${e.name}'.`, e, "TemplateAssertionError");
+    const filter = fl ?? missingCallable("filter", e.name);
     const args = this.callArgs(e);
     const env: EvalEnv = { autoescape: this.st.autoescape };
     return this.guard(e, (s) => {
@@ -289,8 +311,8 @@ class Compiler {
 
   private test(e: Extract<Expr, { k: "test" }>): ExprFn {
     const tst: Test | undefined = Object.hasOwn(TESTS, e.name) ? TESTS[e.name] : undefined;
-    if (!tst) this.fail(`No test named '${e.name}'.`, e, "TemplateAssertionError");
-    const test = tst as Test;
+    if (!tst && !this.soft) this.fail(`No test named '${e.name}'.`, e, "TemplateAssertionError");
+    const test = tst ?? missingCallable("test", e.name);
     const node = this.expr(e.node);
     const args = this.callArgs(e);
     const negated = e.negated;
@@ -334,8 +356,7 @@ class Compiler {
         };
       }
       case "if": {
-        const branches = x.branches.map(([c, b]) => [this.guard(c, this.expr(c)), this.stmts(b)] as const);
-        const otherwise = this.stmts(x.else);
+        const [branches, otherwise] = this.withSoft(true, () => [x.branches.map(([c, b]) => [this.guard(c, this.expr(c)), this.stmts(b)] as const), this.stmts(x.else)] as const);
         return (s, out) => {
           for (const [c, b] of branches) {
             if (truthy(c(s))) return b(s, out);
@@ -344,7 +365,7 @@ class Compiler {
         };
       }
       case "for":
-        return this.forLoop(x);
+        return this.withSoft(false, () => this.forLoop(x));
       case "set": {
         const value = this.expr(x.value);
         const assign = this.assigner(x.target);
@@ -492,7 +513,7 @@ class Compiler {
 
   private macro(name: string, params: [string, Expr | null][], bodyStmts: Stmt[]): (s: Scope) => Macro {
     const defaults = params.map(([p, d]) => [p, d ? this.expr(d) : null] as const);
-    const body = this.stmts(bodyStmts);
+    const body = this.withSoft(false, () => this.stmts(bodyStmts));
     const usesVarargs = usesName(bodyStmts, "varargs");
     const usesKwargs = usesName(bodyStmts, "kwargs");
     const usesCaller = usesName(bodyStmts, "caller");

@@ -41,6 +41,7 @@ import {
 } from "./values.ts";
 import { dictKey } from "./values.ts";
 import { roundHalfEven } from "./datetime.ts";
+import { PyDecimal } from "./decimal.ts";
 
 export interface EvalEnv {
   autoescape: boolean;
@@ -109,7 +110,15 @@ function sortBy(items: unknown[], key: (v: unknown) => unknown, reverse: boolean
   return keyed.map((k) => k[1]);
 }
 
+/** int()/float() of Jinja's Undefined raise (its __int__/__float__ fail) rather than fall back to the default. */
+function failIfUndefined(value: unknown): void {
+  if (value instanceof Undefined) value.fail();
+  if (value === undefined) new Undefined("undefined value").fail();
+}
+
 function toInt(value: unknown, dflt: unknown, base: unknown): unknown {
+  failIfUndefined(value);
+  if (value instanceof PyDecimal) return value.toInt();
   const b = num(base);
   if (isString(value)) {
     const s = strValue(value).trim().replace(/_/g, "");
@@ -149,6 +158,21 @@ function pyRound(x: number, precision: number, method: string): unknown {
   const factor = 10 ** precision;
   const fn = method === "ceil" ? Math.ceil : Math.floor;
   return mkFloat(fn(x * factor) / factor);
+}
+
+/** Jinja's round on a Decimal: round(d, p) stays Decimal; ceil/floor go through math.ceil/floor to int, then int / int. */
+function decimalRound(d: PyDecimal, precision: unknown, method: string): unknown {
+  if (!isInt(precision)) throw typeError(`'${typeName(precision)}' object cannot be interpreted as an integer`);
+  const p = num(precision);
+  if (method === "common") return d.round(p);
+  if (p < 0) throw typeError("unsupported operand type(s) for *: 'decimal.Decimal' and 'float'");
+  const scaled = binop("*", d, 10 ** p) as PyDecimal;
+  let n = scaled.toBigInt();
+  if (!scaled.isIntegral()) {
+    if (method === "ceil" && !scaled.neg) n += 1n;
+    if (method === "floor" && scaled.neg) n -= 1n;
+  }
+  return mkFloat(Number(n) / 10 ** p);
 }
 
 /** Python's urllib.parse.quote with the given safe characters. */
@@ -342,6 +366,7 @@ function truncate(s: string, length: number, killwords: boolean, end: string, le
 export const FILTERS: Record<string, Filter> = {
   abs: f("abs", [], (_e, v) => {
     if (typeof v === "boolean") return v ? 1 : 0;
+    if (v instanceof PyDecimal) return v.abs();
     if (v instanceof PyFloat) return new PyFloat(Math.abs(v.v));
     if (typeof v === "number") return Math.abs(v);
     if (v instanceof PyObject) {
@@ -393,7 +418,8 @@ export const FILTERS: Record<string, Filter> = {
   e: (e, v, a, k) => FILTERS.escape?.(e, v, a, k),
   escape: f("escape", [], (_e, v) => escape(v)),
   filesizeformat: f("filesizeformat", [["binary", false]], (_e, v, binary) => {
-    const bytes = num(isString(v) ? Number(strValue(v)) : v);
+    failIfUndefined(v);
+    const bytes = v instanceof PyDecimal ? v.toNumber() : num(isString(v) ? Number(strValue(v)) : v);
     const base = truthy(binary) ? 1024 : 1000;
     const prefixes = truthy(binary) ? ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"] : ["kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
     if (bytes === 1) return "1 Byte";
@@ -412,6 +438,8 @@ export const FILTERS: Record<string, Filter> = {
     return items.length ? items[0] : new Undefined("No first item, sequence was empty.");
   }),
   float: f("float", [["default", new PyFloat(0)]], (_e, v, dflt) => {
+    failIfUndefined(v);
+    if (v instanceof PyDecimal) return mkFloat(v.toNumber());
     if (isString(v)) {
       const x = pyFloat(strValue(v));
       return x === null ? dflt : mkFloat(x);
@@ -486,6 +514,8 @@ export const FILTERS: Record<string, Filter> = {
   }),
   round: f("round", [["precision", 0], ["method", "common"]], (_e, v, p, m) => {
     if (!["common", "ceil", "floor"].includes(String(m))) throw new PyError("FilterArgumentError", "method must be common, ceil or floor");
+    if (v instanceof PyDecimal) return decimalRound(v, p, String(m));
+    if (isUndefined(v)) throw typeError("type Undefined doesn't define __round__ method");
     if (isInt(v) && m === "common") return num(v);
     return pyRound(num(v), num(p), String(m));
   }),
@@ -601,6 +631,7 @@ export const TESTS: Record<string, Test> = {
   callable: t("callable", [], (v) => isCallable(v) || (v instanceof PyObject && typeof (v as { call?: unknown }).call === "function")),
   defined: t("defined", [], (v) => !isUndefined(v)),
   divisibleby: t("divisibleby", [["num", REQUIRED]], (v, n) => {
+    if (v instanceof PyDecimal || n instanceof PyDecimal) return eq(binop("%", v, n), 0);
     const d = num(n);
     if (d === 0) throw new PyError("ZeroDivisionError", "integer division or modulo by zero");
     return num(v) % d === 0;
@@ -608,6 +639,7 @@ export const TESTS: Record<string, Test> = {
   eq: t("eq", [["b", REQUIRED]], (v, b) => eq(v, b)),
   escaped: t("escaped", [], (v) => v instanceof Markup),
   even: t("even", [], (v) => {
+    if (v instanceof PyDecimal) return eq(binop("%", v, 2), 0);
     if (!isNumber(v)) throw typeError(`not all arguments converted during string formatting`);
     return num(v) % 2 === 0;
   }),
@@ -636,8 +668,9 @@ export const TESTS: Record<string, Test> = {
   mapping: t("mapping", [], (v) => isDict(v)),
   ne: t("ne", [["b", REQUIRED]], (v, b) => !eq(v, b)),
   none: t("none", [], (v) => v === null),
-  number: t("number", [], (v) => isNumber(v)),
+  number: t("number", [], (v) => isNumber(v) || v instanceof PyDecimal),
   odd: t("odd", [], (v) => {
+    if (v instanceof PyDecimal) return eq(binop("%", v, 2), 1);
     if (!isNumber(v)) throw typeError(`not all arguments converted during string formatting`);
     return Math.abs(num(v) % 2) === 1;
   }),

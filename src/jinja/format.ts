@@ -4,6 +4,7 @@
  */
 import { PyError, typeError, valueError } from "./errors.ts";
 import { attrOnly, getitem } from "./ops.ts";
+import { PyDecimal } from "./decimal.ts";
 import {
   Markup,
   PyObject,
@@ -17,6 +18,7 @@ import {
   isNumber,
   isTuple,
   MISSING,
+  mkFloat,
   num,
   repr,
   str,
@@ -79,7 +81,7 @@ export function toGeneral(x: number, p: number, alt = false, upper = false): str
 
 const SPEC_RE = /^(?:(.)?([<>=^]))?([+\- ])?(z)?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/s;
 
-interface Spec {
+export interface Spec {
   fill: string;
   align: string | undefined;
   sign: string;
@@ -91,7 +93,7 @@ interface Spec {
   type: string;
 }
 
-function parseSpec(spec: string): Spec {
+export function parseSpec(spec: string): Spec {
   const m = SPEC_RE.exec(spec);
   if (!m) throw valueError("Invalid format specifier");
   return {
@@ -126,7 +128,7 @@ export function formatValue(value: unknown, spec: string): string {
   throw typeError(`unsupported format string passed to ${typeName(value)}.__format__`);
 }
 
-function pad(body: string, s: Spec, defaultAlign: string, prefix = ""): string {
+export function pad(body: string, s: Spec, defaultAlign: string, prefix = ""): string {
   const align = s.align ?? defaultAlign;
   const total = Array.from(prefix + body).length;
   const n = s.width - total;
@@ -352,7 +354,21 @@ export function percentFormat(template: string, values: unknown): string {
   return out;
 }
 
-function percentOne(value: unknown, flags: string, width: number, prec: number | undefined, conv: string): string {
+/**
+ * What printf-style conversions see of a Decimal: %d/%i/%u take int(d), %e/%f/%g take float(d);
+ * %o/%x/%X/%c need a real int and refuse it.
+ */
+function percentOperand(value: unknown, conv: string): unknown {
+  if (!(value instanceof PyDecimal)) return value;
+  if ("diu".includes(conv)) return value.toInt();
+  if ("eEfFgG".includes(conv)) return mkFloat(value.toNumber());
+  if ("oxXc".includes(conv)) throw typeError(`%${conv} format: an integer is required, not decimal.Decimal`);
+  return value;
+}
+
+function percentOne(raw: unknown, flags: string, width: number, prec: number | undefined, conv: string): string {
+  if (raw instanceof Undefined && "diouxXeEfFgGc".includes(conv)) raw.fail();
+  const value = percentOperand(raw, conv);
   let body: string;
   let sign = "";
   const numeric = "diouxXeEfFgG".includes(conv);

@@ -5,6 +5,7 @@
  */
 import { typeError, valueError } from "./errors.ts";
 import { PyDate, PyTime } from "./datetime.ts";
+import { PyDecimal } from "./decimal.ts";
 import {
   Markup,
   PyFloat,
@@ -137,6 +138,7 @@ export function toJson(value: unknown): unknown {
   }
   if (value instanceof PyDate || value instanceof PyTime) return (value.getAttr("isoformat") as { call(a: unknown[], k: object): unknown }).call([], {});
   if (value instanceof PyDictView) return toJson(value.items());
+  if (value instanceof PyDecimal) return value.toNumber();
   if (value instanceof PyObject) return value.str();
   return value;
 }
@@ -177,7 +179,7 @@ export function dumps(value: unknown, opts: DumpOptions = {}): string {
       const parts = entries.map(([k, x]) => `${quote(jsonKey(k), ascii)}: ${enc(x, depth + 1)}`);
       return `{${nl}${parts.join(itemSep + nl)}${close}}`;
     }
-    throw typeError(`Object of type ${typeName(v).replace(/^datetime\./, "")} is not JSON serializable`);
+    throw typeError(`Object of type ${typeName(v).replace(/^\w+\./, "")} is not JSON serializable`);
   };
   return enc(value, 0);
 }

@@ -282,6 +282,8 @@ export function negate(a: unknown): unknown {
   if (typeof a === "boolean") return a ? -1 : 0;
   if (a instanceof PyFloat) return mkFloat(-a.v);
   if (a instanceof PyObject) {
+    const u = a.unary("-");
+    if (u !== NOT_IMPL) return u;
     const r = a.binop("*", -1, true);
     if (r !== NOT_IMPL) return r;
   }
@@ -291,7 +293,11 @@ export function negate(a: unknown): unknown {
 export function plus(a: unknown): unknown {
   if (a instanceof Undefined) a.fail();
   if (typeof a === "boolean") return a ? 1 : 0;
-  if (isNumber(a) || a instanceof PyObject) return a;
+  if (a instanceof PyObject) {
+    const u = a.unary("+");
+    return u === NOT_IMPL ? a : u;
+  }
+  if (isNumber(a)) return a;
   throw typeError(`bad operand type for unary +: '${typeName(a)}'`);
 }
 

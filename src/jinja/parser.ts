@@ -740,8 +740,10 @@ class Parser {
     if (this.isOp("(")) args = this.parseCallArgs();
     else if (
       (c.type === "name" || c.type === "string" || c.type === "int" || c.type === "float" || this.isOp("[") || this.isOp("{")) &&
-      !(c.type === "name" && ["else", "or", "and", "if", "in", "not", "is", "recursive"].includes(c.value))
+      !(c.type === "name" && ["else", "or", "and"].includes(c.value))
     ) {
+      // As Jinja: any other name (even `if`, `in`, `not`) is read as the test's one argument.
+      if (c.type === "name" && c.value === "is") this.fail("You cannot chain multiple tests with is", c);
       const arg = this.parsePostfix(this.parsePrimary());
       args = { args: [arg], kwargs: [], dynArgs: null, dynKwargs: null };
     }

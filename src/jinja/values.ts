@@ -42,6 +42,10 @@ export abstract class PyObject {
   binop(_op: BinOp, _other: unknown, _reflected: boolean): unknown {
     return NOT_IMPL;
   }
+  /** Unary `-` / `+`, or NOT_IMPL (then `-` falls back to multiplying by -1). */
+  unary(_op: "-" | "+"): unknown {
+    return NOT_IMPL;
+  }
   /** Items when iterated, or undefined when not iterable. */
   iter(): unknown[] | undefined {
     return undefined;
@@ -56,8 +60,8 @@ export abstract class PyObject {
   format(_spec: string): string | undefined {
     return undefined;
   }
-  /** A key that identifies equal values, for dict keys, `unique` and `groupby`. */
-  hashKey(): string {
+  /** A key that identifies equal values, for dict keys, `unique` and `groupby` (a number when equal to an int/float). */
+  hashKey(): string | number {
     return this.repr();
   }
 }

@@ -337,6 +337,7 @@ export function knownDifferences(): Map<string, string> {
   for (const a of ["-3", "-0.5", "-7"]) {
     for (const b of ["2.5", "-0.5", "0.1"]) known.set(`{{ ${a} ** ${b} }}`, "complex numbers are not supported (we raise ValueError)");
   }
+  known.set("{{ zero ** -2 }}", "Decimal Infinity/NaN are not represented (we raise DivisionByZero)");
   known.set("{{ 7 ** -0.5 }}", "float ** fractional exponent uses the JS engine's pow (last-digit rounding)");
   return known;
 }
@@ -428,5 +429,98 @@ export function generatedFilters(): string[] {
   const filters = ["length", "list", "first", "last", "sort", "join('-')", "sum", "min", "max", "unique|list", "reverse|list", "tojson", "string", "int", "float", "abs", "round", "default('D')", "d('D', true)", "batch(2)|list", "slice(2)|list", "map('string')|list", "select|list", "pprint", "count", "e", "dictsort", "items|list", "trim", "upper"];
   const out: string[] = [];
   for (const f of filters) for (const v of values) out.push(`{{ ${v}|${f} }}`);
+  return out;
+}
+
+/** Decimal values (DynamoDB numbers as boto3 returns them) mixed with ints and floats; rendered with DECIMAL_CONTEXT. */
+export const DECIMALS: string[] = [
+  "{{ d }} {{ n }} {{ one }} {{ neg }} {{ big }} {{ tiny }} {{ sci }} {{ zero }}",
+  "{{ [d, n] }} {{ (d,) }} {{ {'k': n} }} {{ job.parameters }} {{ job.parameters.n }} {{ job }}",
+  "{{ d|string }} {{ d ~ '' }} {{ d|repr if false else '' }}{{ nums|join(',') }} {{ d|e }}",
+  "{{ n + 1 }} {{ 1 + n }} {{ n - 1 }} {{ 1 - n }} {{ n * 2 }} {{ 2 * n }} {{ d * d }} {{ d + d }} {{ d - d }}",
+  "{{ one / 3 }} {{ 2 / one }} {{ n / 2 }} {{ n / 5 }} {{ one / 8 }} {{ d / 7 }} {{ big / 3 }} {{ neg / 3 }}",
+  "{{ n // 2 }} {{ neg // 1 }} {{ n % 3 }} {{ neg % 1 }} {{ 7 // n }} {{ 7 % n }} {{ d ** 2 }} {{ n ** -1 }} {{ 2 ** n }}",
+  "{{ big * big }} {{ big + tiny }} {{ tiny * tiny }} {{ sci + 1 }} {{ sci * 1000000 }} {{ zero * neg }} {{ neg + 2.75 - 0 }}",
+  "{{ n + True }} {{ -d }} {{ +d }} {{ -zero }} {{ +(zero * neg) }} {{ zero * neg }} {{ neg - neg }}",
+  "{{ n + 1.5 }}",
+  "{{ 1.5 * d }}",
+  "{{ d / 0 }}",
+  "{{ zero / 0 }}",
+  "{{ n // 0 }}",
+  "{{ n % 0 }}",
+  "{{ n + 'a' }}",
+  "{{ 'ab' * n }}",
+  "{{ d == 1.5 }} {{ d == 1.50 }} {{ n == 5 }} {{ n == 5.0 }} {{ d != 1.5 }} {{ one == true }} {{ tiny == 0.0000001 }}",
+  "{{ d < 2 }} {{ d > 1.25 }} {{ n >= 5 }} {{ n <= 4.99 }} {{ 4 < n < 6 }} {{ neg < zero }} {{ d in [1.5] }} {{ 5 in job.parameters.values()|list }}",
+  "{{ n < 'a' }}",
+  "{{ n < none }}",
+  "{% if zero %}t{% else %}f{% endif %} {% if d %}t{% endif %} {{ zero or 'z' }} {{ not zero }}",
+  "{{ nums|sort }} {{ nums|max }} {{ nums|min }} {{ nums|sum }} {{ nums|sum(start=10) }} {{ [d, 1, 2.5]|sort }} {{ [n, 5]|unique|list }}",
+  "{{ d|int }} {{ neg|int }} {{ (big / 1000000)|int }} {{ n|float }} {{ d|float }} {{ neg|abs }} {{ d|abs }} {{ tiny|float }}",
+  "{{ d|round }} {{ half|round }} {{ neg|round(1) }} {{ big|round(2) }} {{ n|round(2) }} {{ d|round(0, 'ceil') }} {{ neg|round(1, 'floor') }} {{ d|round(1, 'floor') }}",
+  "{{ d|round(-1) }}",
+  "{{ n|round(-1, 'ceil') }}",
+  "{{ '%d'|format(d) }} {{ '%s'|format(d) }} {{ '%r'|format(d) }} {{ '%.3f'|format(d) }} {{ '%5.1f'|format(neg) }} {{ '%e'|format(big) }} {{ '%g'|format(tiny) }} {{ '%i'|format(neg) }}",
+  "{{ '%x'|format(n) }}",
+  "{{ '%c'|format(n) }}",
+  "{{ '{}'.format(d) }} {{ '{:.1f}'.format(d) }} {{ '{:10.4f}|'.format(neg) }} {{ '{:e}'.format(d) }} {{ '{:.2e}'.format(big) }} {{ '{:g}'.format(tiny) }} {{ '{:%}'.format(d) }} {{ '{:.1%}'.format(d) }}",
+  "{{ '{:,}'.format(big) }} {{ '{:+}'.format(d) }} {{ '{:08.2f}'.format(neg) }} {{ '{:^9}'.format(d) }} {{ '{!r}'.format(n) }} {{ '{:.3}'.format(big) }} {{ '{:f}'.format(sci) }} {{ '{:.2f}'.format(half) }}",
+  "{{ '{:d}'.format(n) }}",
+  "{{ '{:x}'.format(n) }}",
+  "{{ d|tojson }}",
+  "{{ job.parameters|tojson }}",
+  "{% if false %}{{ d|nosuchfilter }}{% endif %}{{ d if true else d|nosuch }}{{ 'soft' if false else d is nosuchtest }}{{ (d is nosuchtest) if false else 'soft' }}",
+  "{% if true %}{{ d|nosuchfilter }}{% endif %}",
+  "{% for x in [1] %}{% if false %}{{ x|nosuch }}{% endif %}{% endfor %}ok",
+  "{{ 1 is number if true else 2 }}",
+  "{{ 1 is divisibleby 1 in [true] }}",
+  "{{ 1 is number is number }}",
+  "{{ 1 is number not in [1] }}",
+  "{{ n is number }} {{ n is integer }} {{ n is float }} {{ n is even }} {{ n is odd }} {{ neg is odd }} {{ n is divisibleby 5 }} {{ d is divisibleby 0.5 if false else '' }}",
+  "{{ range(n)|list }}",
+  "{{ d|filesizeformat }} {{ big|filesizeformat }}",
+  "{{ d.is_integer() if false else '' }}{{ n|string|length }} {{ {n: 'x'}[5] }} {{ {5: 'y'}[n] }}",
+  "{{ half * 2 == 5 }} {{ (d * 3) ~ '' }} {{ (one / 3) * 3 }} {{ one / 3 + one / 3 }}",
+];
+
+/** Numeric conversions and arithmetic of Jinja's lenient Undefined (most raise, int/float included). */
+export const UNDEFINED_NUMERIC: string[] = [
+  "{{ [] | first | int }}",
+  "{{ [] | first | float }}",
+  "{{ missing | int }}",
+  "{{ missing | int(7) }}",
+  "{{ missing | float }}",
+  "{{ missing | round }}",
+  "{{ missing | abs }}",
+  "{{ missing | filesizeformat }}",
+  "{{ [missing, 1] | sum }}",
+  "{{ missing + 1 }}",
+  "{{ 1 - missing }}",
+  "{{ missing * 2 }}",
+  "{{ -missing }}",
+  "{{ missing < 1 }}",
+  "{{ missing == 0 }} {{ missing is number }} {{ missing|default(3) + 1 }} {{ missing ~ 'x' }}",
+  "{{ '%d'|format(missing) }}",
+  "{{ '%s|'|format(missing) }}",
+  "{{ '%f'|format(missing) }}",
+  "{{ '{}|'.format(missing) }}",
+  "{{ '{:d}'.format(missing) }}",
+  "{{ ([] | last) | int }}",
+  "{{ ({} | first) | float(1.5) }}",
+  "{{ [] | max | int }}",
+  "{{ empty | sum }} {{ empty | first is defined }}",
+];
+
+/** Every Decimal operand against ints, floats and Decimals under each operator (DECIMAL_CONTEXT). */
+export function generatedDecimalArithmetic(): string[] {
+  const left = ["d", "n", "neg", "big", "tiny", "sci", "zero", "one", "half"];
+  const right = ["3", "-7", "0", "d", "neg", "tiny", "big", "2.5", "true"];
+  const out: string[] = [];
+  for (const a of left) {
+    for (const op of ["+", "-", "*", "/", "//", "%"]) for (const b of right) out.push(`{{ ${a} ${op} ${b} }}`);
+    for (const b of ["2", "3", "-2", "0", "n"]) out.push(`{{ ${a} ** ${b} }}`);
+    for (const b of ["3", "7", "n"]) out.push(`{{ ${b} / ${a} }} {{ ${b} - ${a} }} {{ ${b} // ${a} }} {{ ${b} % ${a} }}`);
+    for (const cmp of ["<", "==", ">="]) out.push(`{{ ${a} ${cmp} 1.5 }} {{ ${a} ${cmp} 5 }} {{ ${a} ${cmp} d }} {{ 0.1 ${cmp} ${a} }}`);
+  }
   return out;
 }

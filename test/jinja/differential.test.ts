@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { needs } from "../support/availability.ts";
 import * as corpus from "./corpus.ts";
-import { type Case, type Result, LAVA_CONTEXT, TEST_TZ, agree, pythonJinjaAvailable, renderWithPython, renderWithUs } from "./harness.ts";
+import { type Case, type Result, DECIMAL_CONTEXT, LAVA_CONTEXT, TEST_TZ, agree, pythonJinjaAvailable, renderWithPython, renderWithUs } from "./harness.ts";
 
 const savedTz = process.env.TZ;
 process.env.TZ = TEST_TZ;
@@ -22,6 +22,9 @@ const groups: Record<string, Case[]> = {
   filters: corpus.FILTERS.map((template) => ({ template, context: LAVA_CONTEXT })),
   arithmetic: corpus.ARITHMETIC_EXTRA.map((template) => ({ template, context: LAVA_CONTEXT })),
   datetime: corpus.DATETIME.map((template) => ({ template, context: LAVA_CONTEXT })),
+  decimals: corpus.DECIMALS.map((template) => ({ template, context: DECIMAL_CONTEXT })),
+  "generated decimals": corpus.generatedDecimalArithmetic().map((template) => ({ template, context: DECIMAL_CONTEXT })),
+  "undefined numbers": corpus.UNDEFINED_NUMERIC.map((template) => ({ template, context: DECIMAL_CONTEXT })),
   "generated arithmetic": [...corpus.generatedArithmetic(), ...corpus.generatedArithmeticSingles()].map((template) => ({ template })),
   "generated strings": corpus.generatedStrings().map((template) => ({ template })),
   "generated strftime": corpus.generatedStrftime().map((template) => ({ template, context: LAVA_CONTEXT })),

@@ -3,7 +3,7 @@
  * and with ours, from the same encoded context.
  */
 import { join } from "node:path";
-import { PyDate, PyDateTime, PyFloat, PyTimedelta, TemplateError, makeUtils, renderTemplate, tuple } from "../../src/jinja/index.ts";
+import { PyDate, PyDateTime, PyFloat, PyTimedelta, TemplateError, makeUtils, pyDecimal, renderTemplate, tuple } from "../../src/jinja/index.ts";
 import { UTC, localZoneName, zoneTz } from "../../src/jinja/zones.ts";
 import { commandWorks } from "../support/availability.ts";
 
@@ -50,6 +50,7 @@ export function decode(v: unknown): unknown {
     }
     if ("$tuple" in o) return tuple((o.$tuple as unknown[]).map(decode));
     if ("$float" in o) return new PyFloat(o.$float as number);
+    if ("$decimal" in o) return pyDecimal(o.$decimal as string);
     if ("$utils" in o) return makeUtils();
     return new Map(Object.entries(o).map(([k, x]) => [k, decode(x)]));
   }
@@ -71,6 +72,24 @@ export function agree(ours: Result, theirs: Result): boolean {
   if ("ok" in ours && "ok" in theirs) return ours.ok === theirs.ok;
   return "error" in ours && "error" in theirs && !ours.error.startsWith("CRASH");
 }
+
+/** Numbers as boto3 reads them from DynamoDB (Decimal) next to JSON ints/floats. */
+export const DECIMAL_CONTEXT = {
+  d: { $decimal: "1.50" },
+  n: { $decimal: "5" },
+  one: { $decimal: "1" },
+  neg: { $decimal: "-2.75" },
+  big: { $decimal: "12345678901234567890.123456789" },
+  tiny: { $decimal: "0.0000001" },
+  sci: { $decimal: "1E+3" },
+  zero: { $decimal: "0" },
+  half: { $decimal: "2.5" },
+  i: 3,
+  f: 2.5,
+  job: { parameters: { n: { $decimal: "5" }, m: 7, rate: { $decimal: "0.25" }, tags: [{ $decimal: "1" }, "a"] } },
+  nums: [{ $decimal: "3" }, { $decimal: "1.5" }, { $decimal: "2" }],
+  empty: [],
+};
 
 /** The lava-like context the documented vectors use. */
 export const LAVA_CONTEXT = {

@@ -3,9 +3,11 @@
 stdin: {"cases": [{"template": str, "context": <encoded>, "autoescape": bool}]}
 stdout: {"results": [{"ok": str} | {"error": type name, "message": str}]}
 Encoded values: {"$dt": [y,m,d,H,M,S,us], "tz": null|"UTC"|"local"|zone}, {"$date": [y,m,d]},
-{"$td": [days, seconds, us]}, {"$tuple": [...]}, {"$float": x}, {"$utils": true}; other objects are dicts.
+{"$td": [days, seconds, us]}, {"$tuple": [...]}, {"$float": x}, {"$decimal": "text"}, {"$utils": true};
+other objects are dicts.
 """
 import datetime
+import decimal
 import json
 import os.path
 import re
@@ -69,6 +71,8 @@ def decode(v):
             return tuple(decode(x) for x in v['$tuple'])
         if '$float' in v:
             return float(v['$float'])
+        if '$decimal' in v:
+            return decimal.Decimal(v['$decimal'])
         if '$utils' in v:
             return UTILS
         return {k: decode(x) for k, x in v.items()}

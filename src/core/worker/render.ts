@@ -24,48 +24,122 @@ export const LOCAL_TZ: string = Intl.DateTimeFormat().resolvedOptions().timeZone
 
 const USTART_KEYS = new Set(["ts_ustart", "master_ustart", "parent_ustart"]);
 
+/**
+ * Where a run's numbers came from. The original reads the jobs, realms and state tables through boto3,
+ * so their numbers reach templates as `decimal.Decimal`; values that arrived as JSON (the dispatch
+ * message, `json`/`secure` state) are int/float. Handlers always see plain JS numbers: only the
+ * template view differs.
+ */
+export interface ValueOrigin {
+  /** Top-level `parameters` keys whose values came from JSON (the dispatch message). */
+  jsonParameters: ReadonlySet<string>;
+  /** Top-level `globals` keys whose values came from JSON (the dispatch message, a parent's JSON globals). */
+  jsonGlobals: ReadonlySet<string>;
+  /** State ids whose current value came from a `json`/`secure` state item (the others are table values). */
+  jsonState: ReadonlySet<string>;
+}
+
+/** Every value from the table: numbers are Decimals throughout. */
+export const TABLE_ORIGIN: ValueOrigin = { jsonParameters: new Set(), jsonGlobals: new Set(), jsonState: new Set() };
+
 /** JSON-ish data to template values; Dates become Python-like aware datetimes (UTC for `*ustart`). */
 export function templateValue(value: unknown, key = ""): unknown {
+  return convert(value, key, false);
+}
+
+/** Table data to template values: as templateValue, with every number a Decimal (as boto3 returns them). */
+export function tableValue(value: unknown, key = ""): unknown {
+  return convert(value, key, true);
+}
+
+function convert(value: unknown, key: string, decimals: boolean): unknown {
   if (value instanceof Date) return engine().pyDateTime(value, USTART_KEYS.has(key) ? "UTC" : LOCAL_TZ);
-  if (Array.isArray(value)) return value.map((v) => templateValue(v));
+  if (Array.isArray(value)) return value.map((v) => convert(v, "", decimals));
   if (value !== null && typeof value === "object" && !(value instanceof Uint8Array)) {
     if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = templateValue(v, k);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = convert(v, k, decimals);
     return out;
   }
+  if (decimals && typeof value === "number" && Number.isFinite(value)) return engine().pyDecimal(value);
   return engine().fromJson(value);
+}
+
+/** A map whose keys in `json` keep JSON numbers while the rest come from the table. */
+function mixedMap(map: Record<string, unknown>, json: ReadonlySet<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(map)) out[k] = json.has(k) ? templateValue(v, k) : tableValue(v, k);
+  return out;
+}
+
+/** `globals`: `lava` is built by the worker (iteration, times), the rest as their origin says. */
+function globalsView(globals: Record<string, unknown>, origin: ValueOrigin): Record<string, unknown> {
+  const out = mixedMap(globals, origin.jsonGlobals);
+  if ("lava" in globals) out.lava = templateValue(globals.lava, "lava");
+  return out;
+}
+
+/** `state`: defaults are job-spec (table) values; loaded values are Decimals only from `raw` items. */
+function stateView(state: Record<string, unknown>, origin: ValueOrigin): Record<string, unknown> {
+  return mixedMap(state, origin.jsonState);
+}
+
+/**
+ * The property loadState (src/core/state.ts) sets, not enumerable, on the map it returns: the ids whose
+ * value came from a json/secure item.
+ */
+export const JSON_STATE_IDS: unique symbol = Symbol.for("lava.state.json_ids");
+
+/** The json-typed ids loadState recorded on `state` (none when it was not loaded). */
+export function jsonStateIds(state: Record<string, unknown>): ReadonlySet<string> {
+  const ids = (state as { [JSON_STATE_IDS]?: unknown })[JSON_STATE_IDS];
+  return ids instanceof Set ? (ids as ReadonlySet<string>) : new Set();
+}
+
+/** The augmented job as the original's templates see it. */
+function jobView(job: AugmentedJob, origin: ValueOrigin, globals: Record<string, unknown>, state: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(job)) {
+    if (k === "parameters") out[k] = mixedMap(job.parameters, origin.jsonParameters);
+    else if (k === "globals") out[k] = globals;
+    else if (k === "state") out[k] = state;
+    else out[k] = tableValue(v, k);
+  }
+  return out;
 }
 
 export type ContextKind = "job" | "enabled" | "action";
 
 /** Names shared by every run context: globals, job, realm, start, state, ustart, utils. */
-function baseContext(job: AugmentedJob, realm: RealmInfo): Record<string, unknown> {
+function baseContext(job: AugmentedJob, realm: RealmInfo, origin: ValueOrigin): Record<string, unknown> {
+  const globals = globalsView(job.globals, origin);
+  const state = stateView(job.state, origin);
   return {
-    globals: templateValue(job.globals),
-    job: templateValue(job),
-    realm: templateValue(realm),
+    globals,
+    job: jobView(job, origin, globals, state),
+    realm: tableValue(realm),
     start: engine().pyDateTime(job.ts_start, LOCAL_TZ),
-    state: templateValue(job.state),
+    state,
     ustart: engine().pyDateTime(job.ts_ustart, "UTC"),
     utils: engine().makeUtils(),
   };
 }
 
 /** Job-parameter context: the base plus `vars` (= parameters.vars). */
-export function jobContext(job: AugmentedJob, realm: RealmInfo): Record<string, unknown> {
-  const vars = job.parameters.vars;
-  return { ...baseContext(job, realm), vars: templateValue(vars && typeof vars === "object" ? vars : {}) };
+export function jobContext(job: AugmentedJob, realm: RealmInfo, origin: ValueOrigin = TABLE_ORIGIN): Record<string, unknown> {
+  const base = baseContext(job, realm, origin);
+  const vars = (base.job as { parameters: Record<string, unknown> }).parameters.vars;
+  return { ...base, vars: vars && typeof vars === "object" ? vars : {} };
 }
 
 /** `enabled` and `event_log` context. */
-export function enabledContext(job: AugmentedJob, realm: RealmInfo): Record<string, unknown> {
-  return baseContext(job, realm);
+export function enabledContext(job: AugmentedJob, realm: RealmInfo, origin: ValueOrigin = TABLE_ORIGIN): Record<string, unknown> {
+  return baseContext(job, realm, origin);
 }
 
-/** Action context: the base plus `result`. */
-export function actionContext(job: AugmentedJob, realm: RealmInfo, result: Record<string, unknown>): Record<string, unknown> {
-  return { ...baseContext(job, realm), result: templateValue(result) };
+/** Action context: the base plus `result` (built by the handler: plain numbers). */
+export function actionContext(job: AugmentedJob, realm: RealmInfo, result: Record<string, unknown>, origin: ValueOrigin = TABLE_ORIGIN): Record<string, unknown> {
+  return { ...baseContext(job, realm, origin), result: templateValue(result) };
 }
 
 export function render(template: string, context: Record<string, unknown>, name?: string): string {
