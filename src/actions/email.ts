@@ -7,8 +7,7 @@
  */
 import type { ActionKind } from "./types.ts";
 import { sendEmail } from "../connectors/email.ts";
-import { getConnectionSpec } from "../connectors/spec.ts";
-import { ActionError, checkFields, connectorContext, renderPlain, stringList } from "./support.ts";
+import { ActionError, actionConnection, checkFields, optionalString, renderPlain, stringList } from "./support.ts";
 
 const OPTIONAL = ["from", "region", "email_conn", "attachments"] as const;
 
@@ -23,13 +22,12 @@ export const emailAction: ActionKind = {
     const config = action.run.config;
     if (spec.email_conn) {
       const attachments = spec.attachments === undefined ? [] : stringList(spec.attachments, "attachments");
-      const ctx = connectorContext(action);
-      const conn = await getConnectionSpec(ctx.ports, ctx.realm, String(spec.email_conn));
+      const { conn, ctx } = await actionConnection(action, "email_conn");
       await sendEmail(conn, ctx, {
         subject,
         message,
         to,
-        sender: spec.from === undefined ? undefined : String(spec.from),
+        sender: optionalString(action, "from"),
         attachments: attachments.map((a) => renderPlain(action, a)),
       });
       return;

@@ -1,8 +1,7 @@
 /** `slack`: posts a rendered message through a slack connection; unset options fall back to the connection's. */
 import type { ActionKind } from "./types.ts";
 import { sendSlack } from "../connectors/slack.ts";
-import { getConnectionSpec } from "../connectors/spec.ts";
-import { checkFields, connectorContext, renderPlain } from "./support.ts";
+import { actionConnection, checkFields, optionalString, renderPlain } from "./support.ts";
 
 const OPTIONAL = ["from", "subject", "colour", "style", "preamble"] as const;
 
@@ -16,15 +15,14 @@ export const slackAction: ActionKind = {
     const sender = optional("from");
     const subject = optional("subject");
     const message = renderPlain(action, spec.message);
-    const ctx = connectorContext(action);
-    const conn = await getConnectionSpec(ctx.ports, ctx.realm, String(spec.slack_conn));
+    const { conn, ctx } = await actionConnection(action, "slack_conn");
     await sendSlack(conn, ctx, {
       message,
       subject,
       sender,
-      preamble: spec.preamble === undefined ? undefined : String(spec.preamble),
-      style: spec.style === undefined ? undefined : String(spec.style),
-      colour: spec.colour === undefined ? undefined : String(spec.colour),
+      preamble: optionalString(action, "preamble"),
+      style: optionalString(action, "style"),
+      colour: optionalString(action, "colour"),
     });
   },
 };

@@ -2,7 +2,7 @@
 import type { ActionKind } from "./types.ts";
 import { putState } from "../core/state.ts";
 import { errorText } from "../core/error-text.ts";
-import { ActionError, checkFields, renderOr, renderStructure } from "./support.ts";
+import { ActionError, checkFields, optionalString, renderOr, renderStructure } from "./support.ts";
 
 const OPTIONAL = ["type", "ttl", "publisher", "kms_key"] as const;
 
@@ -26,10 +26,10 @@ export const stateAction: ActionKind = {
       {
         state_id: stateId,
         value,
-        type: spec.type === undefined ? undefined : String(spec.type),
+        type: optionalString(action, "type"),
         ttl: spec.ttl as string | number | undefined,
         publisher,
-        kms_key: spec.kms_key === undefined ? undefined : String(spec.kms_key),
+        kms_key: optionalString(action, "kms_key"),
       },
       { config: action.run.config },
     );

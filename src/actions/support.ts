@@ -3,7 +3,8 @@ import { parseDuration } from "../core/config.ts";
 import { pyJsonDumps } from "../core/pyformat.ts";
 import { dictCheck } from "../handlers/check.ts";
 import { errorText } from "../core/error-text.ts";
-import type { ConnectorContext } from "../connectors/types.ts";
+import { getConnectionSpec } from "../connectors/spec.ts";
+import type { ConnectionSpec, ConnectorContext } from "../connectors/types.ts";
 import type { ActionRun } from "./types.ts";
 
 export class ActionError extends Error {
@@ -63,8 +64,19 @@ export function renderStructure(action: ActionRun, value: unknown, indent: numbe
   return JSON.parse(action.render(pyJsonDumps(value, indent)));
 }
 
-export function connectorContext(action: ActionRun): ConnectorContext {
-  return { ports: action.run.ports, realm: action.run.realm.realm, config: action.run.config };
+/** The connection named by the field `connField` (`email_conn`, `slack_conn`) and the context to use it in. */
+export async function actionConnection(
+  action: ActionRun,
+  connField: string,
+): Promise<{ conn: ConnectionSpec; ctx: ConnectorContext }> {
+  const ctx: ConnectorContext = { ports: action.run.ports, realm: action.run.realm.realm, config: action.run.config };
+  return { conn: await getConnectionSpec(ctx.ports, ctx.realm, String(action.spec[connField])), ctx };
+}
+
+/** A free-form optional field as text; absent stays absent. */
+export function optionalString(action: ActionRun, field: string): string | undefined {
+  const value = action.spec[field];
+  return value === undefined ? undefined : String(value);
 }
 
 export function stringList(value: unknown, field: string): string[] {

@@ -25,8 +25,6 @@ export const loggingArgs = {
   colour: { type: "boolean", default: true, description: "Colour log lines on a terminal (-c, --no-colour or --no-color turn it off)" },
 } as const;
 
-export const commonArgs = { ...realmArgs, ...backendArgs, ...loggingArgs } as const;
-
 /** What the common options parse into (citty's parsed args are loosely typed). */
 export interface CommonOptions {
   realm?: string;

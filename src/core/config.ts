@@ -118,10 +118,6 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
 
 const BY_NAME: ReadonlyMap<string, ConfigVar> = new Map(CONFIG_VARS.map((cv) => [cv.name, cv]));
 
-export function configVar(name: string): ConfigVar | undefined {
-  return BY_NAME.get(name.toUpperCase());
-}
-
 /** A configuration value that cannot be used. Names the variable, where the value came from and the value. */
 export class ConfigError extends Error {
   override name = "ConfigError";

@@ -19,8 +19,6 @@ export interface DispatchMessage {
   globals?: Record<string, unknown>;
 }
 
-export const DISPATCH_MESSAGE_FIELDS = ["realm", "worker", "job_id", "run_id", "ts_dispatch", "parameters", "globals"] as const;
-
 export class DispatchError extends Error {
   override name = "DispatchError";
   constructor(

@@ -12,6 +12,7 @@ import { ThrottledError, type AttributeValue, type Item, type Ports } from "../p
 import { realmTable } from "./names.ts";
 import type { Logger } from "./log.ts";
 import { isoLocal, naiveUtc, truncateToSeconds } from "./pyformat.ts";
+import { sleepUnlessAborted } from "./sleep.ts";
 
 export type EventStatus =
   | "skipped"
@@ -296,23 +297,9 @@ export class EventWriter {
         if (attempt <= this.opts.throttleAttempts || attempt % 12 === 0) {
           this.opts.log.warning(`Throttled or unavailable writing to ${this.table} (attempt ${attempt}); retrying in ${delay} ms`, fields);
         }
-        await sleepUnlessStopped(delay, this.opts.stopSignal);
+        if (this.opts.stopSignal) await sleepUnlessAborted(delay, this.opts.stopSignal);
+        else await Bun.sleep(delay);
       }
     }
   }
-}
-
-/** Sleeps `ms`, or less when `signal` aborts. */
-function sleepUnlessStopped(ms: number, signal?: AbortSignal): Promise<void> {
-  if (!signal) return Bun.sleep(ms);
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
 }

@@ -237,8 +237,3 @@ export function readHeadOrTail(path: string, size: number): string {
     closeSync(fd);
   }
 }
-
-/** Seconds as Python prints a float (`600.0`, `0.5`), for messages the original formats that way. */
-export function pythonFloat(seconds: number): string {
-  return Number.isInteger(seconds) ? `${seconds}.0` : String(seconds);
-}

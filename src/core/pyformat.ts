@@ -31,14 +31,9 @@ export function naiveUtc(date: Date): string {
   return date.toISOString().slice(0, 19);
 }
 
-/** Local `YYYY-MM-DD HH:MM:SS` (Python logging `asctime` without milliseconds). */
-export function localAscTime(date: Date): string {
-  return isoLocal(date).slice(0, 19).replace("T", " ");
-}
-
-/** UTC ISO with microseconds and `+00:00`, as Python's `datetime.now(timezone.utc).isoformat()`. */
-export function isoUtcMicros(date: Date): string {
-  return `${date.toISOString().slice(0, 23)}000+00:00`;
+/** A number as Python prints a float (`600.0`, `0.5`), for messages the original formats that way. */
+export function pythonFloat(value: number): string {
+  return Number.isInteger(value) ? `${value}.0` : String(value);
 }
 
 /** Whole seconds of a Date, as the original drops microseconds from every event/dispatch time. */

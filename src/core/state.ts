@@ -75,6 +75,11 @@ export async function putState(ports: Ports, realm: string, put: StatePut, opts:
 
 /** The decoded value of one state item; undefined when there is no such item. */
 export async function getState(ports: Ports, realm: string, stateId: string): Promise<unknown> {
+  return (await readState(ports, realm, stateId))?.value;
+}
+
+/** The decoded value and stored type of one state item. */
+async function readState(ports: Ports, realm: string, stateId: string): Promise<{ value: unknown; type: string } | undefined> {
   let item: Item | undefined;
   try {
     item = await ports.tables.get(realmTable(realm, "state"), { state_id: stateId }, { consistent: true });
@@ -83,8 +88,14 @@ export async function getState(ports: Ports, realm: string, stateId: string): Pr
     throw e;
   }
   if (item === undefined) return undefined;
-  return decode(ports, realm, stateId, item);
+  return { value: await decode(ports, realm, stateId, item), type: String(item.type) };
 }
+
+/**
+ * Set (not enumerable) on the map loadState returns: the ids whose value came from a json/secure item.
+ * Templates see the other values as Decimals, as the original's boto3 reads give them (core/worker/render.ts).
+ */
+export const JSON_STATE_IDS: unique symbol = Symbol.for("lava.state.json_ids");
 
 /**
  * The job's `state` map with each key replaced by the current value of that state item. A missing item keeps
@@ -96,10 +107,14 @@ export async function loadState(
   defaults: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
   const state: Record<string, unknown> = { ...defaults };
+  const jsonIds = new Set<string>();
   for (const id of Object.keys(defaults)) {
-    const value = await getState(ports, realm, id);
-    if (value !== undefined) state[id] = value;
+    const read = await readState(ports, realm, id);
+    if (read === undefined) continue;
+    state[id] = read.value;
+    if (read.type !== "raw") jsonIds.add(id);
   }
+  Object.defineProperty(state, JSON_STATE_IDS, { value: jsonIds, enumerable: false });
   return state;
 }
 

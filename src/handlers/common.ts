@@ -1,24 +1,19 @@
 /**
- * What the process-running job types (cmd, exe, pkg) share: parameter checks, the job environment, running one
- * step with output capture, and the result shape `{exit_status, output: [...], error?}`.
+ * What the process-running job types (cmd, exe, pkg) share: parameter checks, the job environment, fetching
+ * payloads, running one step with output capture, and the result shape `{exit_status, output: [...], error?}`.
  */
+import { chmodSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseDuration } from "../core/config.ts";
-import { makeUniqueDir } from "../core/payload.ts";
-import {
-  ProcessStartError,
-  STATUS_TIMEOUT,
-  pythonFloat,
-  readHeadOrTail,
-  runProcessGroup,
-} from "../core/process.ts";
+import { downloadPayload, makeUniqueDir } from "../core/payload.ts";
+import { ProcessStartError, STATUS_TIMEOUT, readHeadOrTail, runProcessGroup } from "../core/process.ts";
+import { pythonFloat } from "../core/pyformat.ts";
 import { parseS3Uri } from "../ports/index.ts";
 import { JobFailure, type JobRun } from "./types.ts";
 import { connectionEnvironment } from "../connectors/cli.ts";
 import { dictCheck } from "./check.ts";
 import { errorText } from "../core/error-text.ts";
-
-export { dictCheck };
+import { shlexSplit } from "./shlex.ts";
 
 export function checkParameters(run: JobRun, required: readonly string[] | null, optional: readonly string[]): Record<string, unknown> {
   const parameters = run.job.parameters ?? {};
@@ -103,6 +98,20 @@ export async function jobEnvironment(
   else delete env.LAVA_S3_KEY;
   if (run.config.bool("JOB_LOCAL_TMPDIR")) env.TMPDIR = makeUniqueDir(run.runDir, ".lava.", ".tmp");
   return env;
+}
+
+/** Splits an exe payload or a pkg command; a quoting error fails the job. */
+export function splitCommand(text: string): string[] {
+  try {
+    return shlexSplit(text);
+  } catch (e) {
+    throw new JobFailure(`Bad payload: ${(e as Error).message}`);
+  }
+}
+
+/** The arguments after the entry point: the command's other tokens, then `args`, each rendered on its own. */
+export function commandArgs(run: JobRun, parameters: Record<string, unknown>, tokens: string[], what: string): string[] {
+  return renderTokens(run, [...tokens.slice(1), ...argsParameter(parameters)], jinjaEnabled(parameters), what);
 }
 
 /** Renders each token on its own (the original splits first, then renders). */
@@ -201,6 +210,50 @@ async function uploadIfNotEmpty(
   entry[field] = uri;
 }
 
-export function outputPaths(dir: string, base: string): { stdoutPath: string; stderrPath: string } {
-  return { stdoutPath: join(dir, `${base}.stdout`), stderrPath: join(dir, `${base}.stderr`) };
+/**
+ * A step of exe or pkg: runs in `dir`, captures into `<dir>/<base>.stdout|.stderr` and uploads under the same
+ * names, so the output of several files or packages in one job stays apart.
+ */
+export function fileStep(argv: string[], dir: string, base: string, env: Record<string, string>, timeoutSeconds: number): Step {
+  return {
+    argv,
+    cwd: dir,
+    env,
+    timeoutSeconds,
+    stdoutPath: join(dir, `${base}.stdout`),
+    stderrPath: join(dir, `${base}.stderr`),
+    stdoutName: `${base}.stdout`,
+    stderrName: `${base}.stderr`,
+    label: base,
+  };
+}
+
+/** Downloads the exe/pkg payload (one key, a prefix, or a list) into the run dir; returns the local files. */
+export async function fetchPayload(run: JobRun, payload: unknown, maxSizeVar: string): Promise<string[]> {
+  const downloader = run.config.str("PAYLOAD_DOWNLOADER");
+  if (downloader !== "v1" && downloader !== "v2") throw new JobFailure(`Unknown PAYLOAD_DOWNLOADER: ${downloader}`);
+  try {
+    return await downloadPayload(run.ports.objects, {
+      payload,
+      s3Payloads: run.realm.s3_payloads,
+      localDir: run.runDir,
+      maxSize: run.config.bytes(maxSizeVar),
+      maxSizeText: run.config.raw(maxSizeVar) ?? run.config.str(maxSizeVar),
+      downloader,
+      settlingSeconds: run.config.int("PAYLOAD_SETTLING_TIME"),
+    });
+  } catch (e) {
+    if (e instanceof JobFailure) throw e;
+    throw new JobFailure((e as Error).message);
+  }
+}
+
+/** `chmod u+x`; a missing file fails the job as the original's does. */
+export function makeUserExecutable(path: string): void {
+  try {
+    chmodSync(path, statSync(path).mode | 0o100);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new JobFailure(`[Errno 2] No such file or directory: '${path}'`);
+    throw e;
+  }
 }

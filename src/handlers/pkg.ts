@@ -13,18 +13,17 @@ import { rmSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { makeUniqueDir } from "../core/payload.ts";
 import {
-  argsParameter,
   checkParameters,
-  jinjaEnabled,
+  commandArgs,
+  fetchPayload,
+  fileStep,
   jobEnvironment,
-  outputPaths,
-  renderTokens,
+  makeUserExecutable,
   runStep,
+  splitCommand,
   timeoutParameter,
   type StepsResult,
 } from "./common.ts";
-import { fetchPayload, makeUserExecutable } from "./exe.ts";
-import { shlexSplit } from "./shlex.ts";
 import { JobFailure, type JobRun, type JobType } from "./types.ts";
 import { unpackPackage } from "./unpack.ts";
 
@@ -36,14 +35,9 @@ export const pkgJob: JobType = {
     const parameters = checkParameters(run, null, OPTIONAL);
     const command = entryCommand(run, parameters);
     const timeoutSeconds = timeoutParameter(run, parameters, "PKG_TIMEOUT");
-    let tokens: string[];
-    try {
-      tokens = shlexSplit(command);
-    } catch (e) {
-      throw new JobFailure(`Bad payload: ${(e as Error).message}`);
-    }
+    const tokens = splitCommand(command);
     if (tokens.length === 0) throw new JobFailure("Bad job parameters: No command");
-    const args = renderTokens(run, [...tokens.slice(1), ...argsParameter(parameters)], jinjaEnabled(parameters), "Bad command or args");
+    const args = commandArgs(run, parameters, tokens, "Bad command or args");
     const env = await jobEnvironment(run, parameters, {
       LAVA_S3_TMP: run.s3tmp,
       LAVA_S3_PAYLOAD: payloadUris(run),
@@ -56,21 +50,7 @@ export const pkgJob: JobType = {
         await unpack(run, pkg, dir, result);
         const entry = entryPoint(dir, tokens[0]!);
         makeUserExecutable(entry);
-        const base = basename(pkg);
-        await runStep(
-          run,
-          {
-            argv: [entry, ...args],
-            cwd: dir,
-            env,
-            timeoutSeconds,
-            ...outputPaths(dir, base),
-            stdoutName: `${base}.stdout`,
-            stderrName: `${base}.stderr`,
-            label: base,
-          },
-          result,
-        );
+        await runStep(run, fileStep([entry, ...args], dir, basename(pkg), env, timeoutSeconds), result);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -14,9 +14,9 @@ import { realmTable } from "../../src/core/names.ts";
 import { silentLogger } from "../../src/core/log.ts";
 import { needs } from "../support/availability.ts";
 import { childEnv, emulatorsPresent, startAwsEmulators, type AwsEmulators } from "../support/emulators.ts";
+import { MAIN, ROOT } from "../support/lava-process.ts";
 
-const ROOT = join(import.meta.dir, "..", "..");
-const MAIN = join(ROOT, "src", "main.ts");
+export { parseRecords as records, statuses, until } from "../support/lava-process.ts";
 
 export const REALM = "ref";
 export const WORKER = "core";
@@ -148,29 +148,6 @@ export async function dispatch(backend: Backend, jobId: string, ...args: string[
   const m = /dispatched \(([0-9a-f-]{36})\)/.exec(r.stderr);
   if (r.code !== 0 || !m) throw new Error(`dispatch of ${jobId} failed (${r.code}): ${r.stderr}`);
   return m[1]!;
-}
-
-/** JSON log records of a worker's stderr. */
-export function records(stderr: string): Record<string, unknown>[] {
-  return stderr
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-/** Polls `check` every 100 ms until it returns a value other than undefined/false, or fails after `ms`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
-
-export function statuses(item: Item | undefined): string[] {
-  return ((item?.log as Item[] | undefined) ?? []).map((e) => e.status as string);
 }
 
 export const jobs = {

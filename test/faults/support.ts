@@ -12,10 +12,10 @@ import { realmTable } from "../../src/core/names.ts";
 import { silentLogger } from "../../src/core/log.ts";
 import { dispatchJob } from "../../src/core/dispatch.ts";
 import { childEnv, startAwsEmulators, type AwsEmulators } from "../support/emulators.ts";
+import { MAIN, ROOT, parseRecords } from "../support/lava-process.ts";
 import { proxyEnv, startFaultProxy, type FaultProxy } from "./proxy.ts";
 
-const ROOT = join(import.meta.dir, "..", "..");
-const MAIN = join(ROOT, "src", "main.ts");
+export { parseRecords, statuses, until } from "../support/lava-process.ts";
 
 export const REALM = "ref";
 export const WORKER = "core";
@@ -78,10 +78,6 @@ export async function eventOf(world: FaultWorld, jobId: string, runId: string): 
   return world.ports.tables.get(realmTable(REALM, "events"), { job_id: jobId, run_id: runId }, { consistent: true });
 }
 
-export function statuses(item: Item | undefined): string[] {
-  return ((item?.log as Item[] | undefined) ?? []).map((e) => e.status as string);
-}
-
 /** Messages on the queue, visible or in flight. */
 export async function queueDepth(world: FaultWorld): Promise<number> {
   const a = await world.ports.queues.attributes(QUEUE);
@@ -98,13 +94,6 @@ export interface SpawnedWorker {
   waitFor(what: string, match: (rec: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>>;
   /** Exit code once the worker has exited and its output is read. */
   done: Promise<number>;
-}
-
-export function parseRecords(text: string): Record<string, unknown>[] {
-  return text
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /**
@@ -158,17 +147,6 @@ export function spawnWorker(world: FaultWorld, args: string[], extraEnv: Record<
     },
     done,
   };
-}
-
-/** Polls `check` every 100 ms until it returns something other than undefined/false; fails after `ms`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
 }
 
 /** Records naming the run (fields job_id and run_id, and the realm every worker record carries). */

@@ -14,11 +14,9 @@ import { createRealm } from "../../src/core/realm-setup.ts";
 import { realmTable } from "../../src/core/names.ts";
 import { silentLogger } from "../../src/core/log.ts";
 import { childEnv, startAwsEmulators, type AwsEmulators } from "../support/emulators.ts";
+import { MAIN, ROOT, parseRecords } from "../support/lava-process.ts";
 import { golden, unmarshall, type JsonMap } from "./golden.ts";
 import { startRecorder, type Recorder } from "./recorder.ts";
-
-const ROOT = join(import.meta.dir, "..", "..");
-const MAIN = join(ROOT, "src", "main.ts");
 
 export const REALM = "ref";
 export const WORKER = "core";
@@ -166,10 +164,7 @@ export async function readText(b: GoldenBackend, uri: string): Promise<string> {
 
 /** JSON log records of a worker's stderr. */
 export function logRecords(stderr: string): JsonMap[] {
-  return stderr
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as JsonMap);
+  return parseRecords(stderr) as JsonMap[];
 }
 
 export function allRequests(b: GoldenBackend) {

@@ -15,6 +15,7 @@ import type {
   TableStore,
 } from "../../ports/tables.ts";
 import { ThrottledError } from "../../ports/errors.ts";
+import { matchesFilters } from "../common/filters.ts";
 import { awsCall, isAwsError } from "./errors.ts";
 
 export interface DynamoClients {
@@ -133,29 +134,6 @@ export function updateExpression(expr: Expr, update: ItemUpdate): string {
   ]
     .filter(Boolean)
     .join(" ");
-}
-
-/**
- * DynamoDB refuses a Query filter on the queried key's own attributes; such filters are applied here, to
- * the page DynamoDB returns, which is what a server-side filter would have done. Key attributes are
- * strings or numbers and always present on the items of their index.
- */
-function matchesKeyFilter(item: Item, f: Filter): boolean {
-  const value = item[f.attribute];
-  switch (f.op) {
-    case "eq":
-      return value === f.value;
-    case "ne":
-      return value !== f.value;
-    case "beginsWith":
-      return typeof value === "string" && value.startsWith(f.value);
-    case "contains":
-      return typeof value === "string" && value.includes(f.value);
-    case "exists":
-      return value !== undefined;
-    case "notExists":
-      return value === undefined;
-  }
 }
 
 /** lib-dynamodb returns string/number/binary sets as `Set`; the ports speak arrays only. */
@@ -316,6 +294,7 @@ export class DynamoTableStore implements TableStore {
     const expr = new Expr();
     const keyExpr = keyCondition(expr, input);
     const keys = input.filter?.length ? await this.keysOf(table, input.index) : new Set<string>();
+    // DynamoDB refuses a Query filter on the queried key's own attributes: those apply here, to the page it returns.
     const localFilters = (input.filter ?? []).filter((f) => keys.has(f.attribute));
     const serverFilters = (input.filter ?? []).filter((f) => !keys.has(f.attribute));
     const filter = serverFilters.length ? filterExpression(expr, serverFilters) : undefined;
@@ -336,7 +315,7 @@ export class DynamoTableStore implements TableStore {
     );
     const items = (out.Items ?? []).map((i) => toItem(i)!);
     return {
-      items: items.filter((item) => localFilters.every((f) => matchesKeyFilter(item, f))),
+      items: items.filter((item) => matchesFilters(item, localFilters)),
       lastKey: toKey(out.LastEvaluatedKey),
     };
   }

@@ -23,7 +23,8 @@ import type {
 } from "../../ports/tables.ts";
 import { NotFoundError, PortError } from "../../ports/errors.ts";
 import { writeTransaction, type Clock } from "./db.ts";
-import { applyUpdate, checkCondition, decodeItem, encodeItem, matchesFilters } from "./items.ts";
+import { matchesFilters } from "../common/filters.ts";
+import { applyUpdate, checkCondition, decodeItem, encodeItem } from "./items.ts";
 
 /** DynamoDB's page size: reading stops once this much item data has been read. */
 export const PAGE_BYTES = 1024 * 1024;

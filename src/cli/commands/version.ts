@@ -1,7 +1,7 @@
 /** `lava version` / `lava-version`: the original's options (none, -n, -a, --eq, --ge). */
 import { defineCommand } from "citty";
 import { UsageError } from "../../core/errors.ts";
-import { VERSION, VERSION_NAME, compareVersions, platformTag } from "../../core/version.ts";
+import { VERSION, VERSION_NAME, compareVersions, fullVersion } from "../../core/version.ts";
 
 export default defineCommand({
   meta: {
@@ -17,7 +17,7 @@ export default defineCommand({
     const chosen = [args.name, args.all, args.ge !== undefined, args.eq !== undefined].filter(Boolean).length;
     if (chosen > 1) throw new UsageError("options -n, -a, --ge and --eq cannot be combined");
     if (args.name) return print(VERSION_NAME);
-    if (args.all) return print(`${VERSION} (${VERSION_NAME}) ${platformTag()}`);
+    if (args.all) return print(fullVersion());
     if (args.eq !== undefined) return compare(args.eq) === 0 ? 0 : 1;
     if (args.ge !== undefined) return compare(args.ge) >= 0 ? 0 : 1;
     return print(VERSION);

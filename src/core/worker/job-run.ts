@@ -16,8 +16,9 @@ import type { EventWriter, EventTarget } from "../events.ts";
 import { JobFailure, type AugmentedJob, type JobResult, type JobRun, type JobType, type RealmInfo } from "../../handlers/types.ts";
 import type { ActionKind } from "../../actions/types.ts";
 import { loadJobSpec, type JobSpec } from "../job-spec.ts";
-import { actionContext, enabledContext, jobContext, loadJinja, render } from "./render.ts";
-import { pyJsonDumps } from "../pyformat.ts";
+import { actionContext, enabledContext, jobContext, jsonStateIds, loadJinja, render, type ValueOrigin } from "./render.ts";
+import { pyJsonDumps, pythonFloat } from "../pyformat.ts";
+import { sleepUnlessAborted } from "../sleep.ts";
 import { errorText } from "../error-text.ts";
 
 /** What every run of one worker shares. */
@@ -48,6 +49,11 @@ export interface RunInput {
   log: Logger;
   /** Set for children: they run in the parent's directory and leave it in place. */
   parentRunDir?: string;
+  /**
+   * Top-level parameters/globals keys whose values arrived as JSON (the dispatch message). Templates see
+   * those as int/float and everything else of the spec as Decimal, as the original's boto3 reads give it.
+   */
+  jsonKeys?: { parameters?: Iterable<string>; globals?: Iterable<string> };
 }
 
 /** A run that ended in failure; `message` is the last error (what the slot logs). */
@@ -78,6 +84,8 @@ class RunLifecycle {
   private readonly fields: LogFields;
   private readonly target: EventTarget;
   private readonly log: Logger;
+  /** Where the template values of this run come from (state is added once loaded). */
+  private origin: ValueOrigin;
 
   constructor(
     private readonly svc: RunServices,
@@ -89,6 +97,11 @@ class RunLifecycle {
     this.fields = { event_type: "job", job_id: this.jobId, run_id: this.runId };
     this.target = { job_id: this.jobId, run_id: this.runId, ts_dispatch: input.tsDispatchIso };
     this.log = input.log;
+    this.origin = {
+      jsonParameters: new Set(input.jsonKeys?.parameters ?? []),
+      jsonGlobals: new Set(input.jsonKeys?.globals ?? []),
+      jsonState: new Set(),
+    };
   }
 
   private prefix(): string {
@@ -130,6 +143,7 @@ class RunLifecycle {
     const { limit, delaySeconds } = this.iterationSettings();
     this.fillLavaGlobals(job);
     job.state = await this.loadState(job.state);
+    this.origin = { ...this.origin, jsonState: jsonStateIds(job.state) };
 
     if (spec.event_log !== undefined && spec.event_log !== null && spec.event_log !== "") this.logEventLog(job);
     if (!this.dynamicallyEnabled(job)) return {};
@@ -241,7 +255,7 @@ class RunLifecycle {
     let info: unknown;
     try {
       const text = pyJsonDumps(this.input.spec.event_log);
-      info = JSON.parse(render(text, enabledContext(job, this.svc.realmInfo), "event_log"));
+      info = JSON.parse(render(text, enabledContext(job, this.svc.realmInfo, this.origin), "event_log"));
     } catch (err) {
       const msg = errorText(err);
       this.log.error(`${this.prefix()}: Bad event_log: ${msg}`, this.fields);
@@ -256,7 +270,7 @@ class RunLifecycle {
     if (typeof enabled !== "string") return true;
     let value: string;
     try {
-      value = render(enabled, enabledContext(job, this.svc.realmInfo), "enabled").trim().toLowerCase();
+      value = render(enabled, enabledContext(job, this.svc.realmInfo, this.origin), "enabled").trim().toLowerCase();
     } catch (err) {
       // The original dies here without a terminal event; we record why the run did not happen.
       const msg = `Bad enabled: ${errorText(err)}`;
@@ -340,7 +354,7 @@ class RunLifecycle {
       config: svc.config,
       log: this.log,
       signal: svc.hardStop,
-      render: (template, extra) => render(template, { ...jobContext(job, realmInfo), ...(extra ?? {}) }),
+      render: (template, extra) => render(template, { ...jobContext(job, realmInfo, this.origin), ...(extra ?? {}) }),
       runChild: (childId, globals) => this.runChild(job, runDir, childId, globals),
     };
     return run;
@@ -422,7 +436,7 @@ class RunLifecycle {
         spec: actionSpec,
         run: jobRun,
         result,
-        render: (template) => render(template, actionContext(jobRun.job, this.svc.realmInfo, result)),
+        render: (template) => render(template, actionContext(jobRun.job, this.svc.realmInfo, result, this.origin)),
       });
     } catch (err) {
       throw new Error(`${key} action: ${kindName}: ${(err as Error).message}`, { cause: err });
@@ -433,6 +447,14 @@ class RunLifecycle {
    * A child of chain/dag/foreach: its own spec, this worker only, the parent's globals over its own with
    * `lava.parent_*` naming the parent, then the full lifecycle under the parent's run_id and directory.
    */
+  /**
+   * The child gets the parent's values themselves: a global keeps the parent's origin; one the handler
+   * added (not among the parent's globals) was made at run time, so it is not a table value.
+   */
+  private childJsonGlobals(parent: AugmentedJob, passed: Record<string, unknown>): string[] {
+    return Object.keys(passed).filter((k) => this.origin.jsonGlobals.has(k) || !(k in parent.globals));
+  }
+
   private async runChild(parent: AugmentedJob, runDir: string, childId: string, globals: Record<string, unknown>): Promise<JobResult> {
     const spec = await loadJobSpec(this.svc.ports, this.realm, childId, this.log);
     if (spec.worker !== this.svc.worker) {
@@ -455,6 +477,7 @@ class RunLifecycle {
         tsDispatchIso: this.input.tsDispatchIso,
         log: this.log,
         parentRunDir: runDir,
+        jsonKeys: { globals: this.childJsonGlobals(parent, globals) },
       });
     } catch (err) {
       if (err instanceof JobRunFailed) {
@@ -466,27 +489,7 @@ class RunLifecycle {
   }
 }
 
-/** Sleeps; returns false at once when `signal` aborts. */
-export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  if (ms <= 0) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
 
-/** The original prints the delay as a Python float: `1.0`, `1.5`. */
-function pythonFloat(value: number): string {
-  return Number.isInteger(value) ? value.toFixed(1) : String(value);
-}
 
 /**
  * Job types of the original lava 8 that this worker does not run yet. In a mixed fleet such jobs belong

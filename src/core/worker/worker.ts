@@ -27,7 +27,8 @@ import { JobSpecError, jobSpecFromItem, loadJobSpec, loadRealmItem, readJobItems
 import type { JobType, RealmInfo } from "../../handlers/types.ts";
 import type { ActionKind } from "../../actions/types.ts";
 import { MessageRejected, parseDispatchMessage, type DispatchRequest } from "./message.ts";
-import { JobRunFailed, runJob, sleepUnlessAborted, type RunServices } from "./job-run.ts";
+import { JobRunFailed, runJob, type RunServices } from "./job-run.ts";
+import { sleepUnlessAborted } from "../sleep.ts";
 import { VisibilityKeeper } from "./visibility.ts";
 import { MessageDeleter } from "./deleter.ts";
 import { parseIsoTimestamp } from "../pyformat.ts";
@@ -79,6 +80,12 @@ type SlotState = "idle" | "preparing" | "running";
 
 /** Job items read ahead for the messages of one receive: the item (undefined = no such job) or why not. */
 type Lookahead = Map<string, Promise<{ item: Item | undefined } | { error: unknown }>>;
+
+/** A received message, parsed once: the request, or the rejection its slot will log. */
+interface Received {
+  m: QueueMessage;
+  parsed: { req: DispatchRequest } | { rejected: unknown };
+}
 
 export class Worker {
   readonly queue: string;
@@ -193,10 +200,7 @@ export class Worker {
    */
   softStop(): void {
     if (this.softStopping) return;
-    this.softStopping = true;
-    this.wake.abort();
-    this.deleter?.stop();
-    this.slotFreed?.();
+    this.stopTakingWork();
   }
 
   /** Hard stop: kill running jobs, hand every held message back to the queue at once. */
@@ -211,13 +215,17 @@ export class Worker {
    * whatever it returns is handed back too) before making the held messages visible.
    */
   private async handBack(): Promise<void> {
+    this.stopTakingWork();
+    this.hardAbort.abort();
+    await this.polling?.catch(() => []);
+    await this.visibility?.releaseAll();
+  }
+
+  private stopTakingWork(): void {
     this.softStopping = true;
     this.wake.abort();
     this.deleter?.stop();
     this.slotFreed?.();
-    this.hardAbort.abort();
-    await this.polling?.catch(() => []);
-    await this.visibility?.releaseAll();
   }
 
   /** The poll loop; resolves with the exit status once stopped and drained. */
@@ -236,8 +244,9 @@ export class Worker {
         await this.releaseUnstarted(messages);
         break;
       }
-      const lookahead = this.readJobsAhead(messages);
-      for (const m of messages) this.accept(m, lookahead);
+      const received = messages.map((m) => ({ m, parsed: this.parse(m) }));
+      const lookahead = this.readJobsAhead(received);
+      for (const r of received) this.accept(r, lookahead);
       if (messages.length === 0) {
         if (this.opts.batch) {
           this.log.info("No more messages in batch -- finishing", { event_type: "worker" });
@@ -311,25 +320,27 @@ export class Worker {
     }
   }
 
+  private parse(m: QueueMessage): Received["parsed"] {
+    try {
+      return { req: parseDispatchMessage(m.body, this.opts.realm, this.opts.worker) };
+    } catch (rejected) {
+      return { rejected };
+    }
+  }
+
   private overRetryLimit(m: QueueMessage): boolean {
     return this.opts.retries >= 0 && m.receiveCount > this.opts.retries + 1;
   }
 
   /**
    * When a receive returns several messages, their jobs are read in one request (BatchGetItem) instead of
-   * one GetItem each. Only a read-ahead: each message is still parsed and checked in its slot, in the
+   * one GetItem each. Only a read-ahead: each message is still checked (or rejected) in its slot, in the
    * original's order, and a message whose read-ahead failed reads its job on its own.
    */
-  private readJobsAhead(messages: QueueMessage[]): Lookahead {
+  private readJobsAhead(received: Received[]): Lookahead {
     const jobIds: string[] = [];
-    for (const m of messages) {
-      if (this.overRetryLimit(m)) continue;
-      try {
-        jobIds.push(parseDispatchMessage(m.body, this.opts.realm, this.opts.worker).job_id);
-      } catch {
-        // Rejected in its slot, with the log line and delete that go with it.
-      }
-    }
+    // A message that did not parse is rejected in its slot, with the log line and delete that go with it.
+    for (const { m, parsed } of received) if (!this.overRetryLimit(m) && "req" in parsed) jobIds.push(parsed.req.job_id);
     if (jobIds.length < 2 || !this.readAhead) return new Map();
     const unique = [...new Set(jobIds)];
     const read = readJobItems(this.deps.ports, this.opts.realm, unique).catch((error: unknown) => {
@@ -346,7 +357,7 @@ export class Worker {
   }
 
   /** Takes one received message into a free slot. */
-  private accept(m: QueueMessage, lookahead: Lookahead): void {
+  private accept({ m, parsed }: Received, lookahead: Lookahead): void {
     this.stats.received++;
     if (this.overRetryLimit(m)) {
       this.stats.dropped++;
@@ -359,7 +370,7 @@ export class Worker {
     const slot = this.slots.indexOf("idle");
     this.slots[slot] = "preparing";
     this.visibility.hold(m.id, m.receiptHandle);
-    const task = this.process(m, slot, lookahead).finally(() => {
+    const task = this.process(m, parsed, slot, lookahead).finally(() => {
       this.slots[slot] = "idle";
       this.running.delete(task);
       this.slotFreed?.();
@@ -368,12 +379,13 @@ export class Worker {
   }
 
   /** Per-message steps (platform.md §4.5), then the run, then delete. */
-  private async process(m: QueueMessage, slot: number, lookahead: Lookahead): Promise<void> {
+  private async process(m: QueueMessage, parsed: Received["parsed"], slot: number, lookahead: Lookahead): Promise<void> {
     const log = this.log.child({ thread: this.slotName(slot) });
     let req: DispatchRequest | undefined;
     let spec: JobSpec;
     try {
-      req = parseDispatchMessage(m.body, this.opts.realm, this.opts.worker);
+      if ("rejected" in parsed) throw parsed.rejected;
+      req = parsed.req;
       this.visibility.describe(m.id, req.job_id, req.run_id);
       spec = await this.prepare(req, m, log, lookahead);
     } catch (err) {
@@ -390,7 +402,15 @@ export class Worker {
     this.slots[slot] = "running";
     this.stats.runs++;
     try {
-      await runJob(this.services, { spec, runId: req.run_id, tsDispatch: req.ts_dispatch, tsDispatchIso: req.ts_dispatch_iso, log });
+      await runJob(this.services, {
+        spec,
+        runId: req.run_id,
+        tsDispatch: req.ts_dispatch,
+        tsDispatchIso: req.ts_dispatch_iso,
+        log,
+        // The message's parameters/globals are JSON: templates see them as int/float, the table's as Decimal.
+        jsonKeys: { parameters: Object.keys(req.parameters), globals: Object.keys(req.globals) },
+      });
     } catch (err) {
       const msg = err instanceof JobRunFailed ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
       log.error(`Job ${req.job_id} (${req.run_id}): ${msg}`, fieldsOf(req));

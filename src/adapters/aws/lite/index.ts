@@ -1,6 +1,6 @@
 /**
- * The lite path of the aws backend: DynamoDB GetItem and SQS GetQueueUrl/SendMessage without the SDK,
- * which is all a dispatcher sends. See client.ts for when it defers to the SDK.
+ * The lite path of the aws backend: the requests a dispatcher sends and those of a worker's per-job path,
+ * without the SDK. See client.ts for which requests and for when it defers to the SDK.
  */
 export { LiteService, LiteServiceError, regionalEndpoint, type LiteRoute } from "./client.ts";
 export { LiteDynamoTableStore, marshalKey, unmarshalItem, unmarshalValue } from "./dynamo.ts";
