@@ -25,7 +25,8 @@ export function readItemFile(path: string): SourcedItem[] {
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
     if (doc.errors.length > 0) {
       const err = doc.errors[0]!;
-      throw new ItemFileError(`${name}: not valid YAML or JSON: ${err.message.split("\n")[0]}`);
+      // The parser's first line ends with ":" before a code frame we leave out.
+      throw new ItemFileError(`${name}: not valid YAML or JSON: ${err.message.split("\n")[0]!.replace(/:\s*$/, "")}`);
     }
     const v: unknown = doc.toJS({ maxAliasCount: 100 });
     if (v === null || v === undefined) continue;

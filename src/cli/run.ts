@@ -156,7 +156,8 @@ function wantsVersion(args: string[]): boolean {
 }
 
 async function printHelp(cmd: LavaCommand, parent?: LavaCommand): Promise<number> {
-  const text = await renderUsage(cmd, parent);
+  // `prog` already names the whole command path (`lava realm create`); citty would prefix the parent again.
+  const text = await renderUsage(cmd, parent && { ...parent, meta: { ...(await resolve(parent.meta)), name: undefined } });
   // citty colours help unless NO_COLOR/CI is set; a pipe or file gets plain text.
   process.stdout.write(`${process.stdout.isTTY ? text : text.replace(ANSI, "")}\n`);
   return EXIT_OK;
@@ -228,7 +229,7 @@ function checkOptions(args: string[], argsDef: ArgsDef): void {
       const info = table.get(name);
       if (!info) throw new UsageError(`unknown option --${name}`);
       if (info.takesValue && inline === undefined) {
-        if (i + 1 >= args.length) throw new UsageError(`option --${name} needs a value`);
+        if (!isValue(args[i + 1])) throw new UsageError(`option --${name} needs a value`);
         i++;
       }
       continue;
@@ -240,13 +241,18 @@ function checkOptions(args: string[], argsDef: ArgsDef): void {
       if (!info) throw new UsageError(`unknown option -${letters[j]}`);
       if (info.takesValue) {
         if (j === letters.length - 1) {
-          if (i + 1 >= args.length) throw new UsageError(`option -${letters[j]} needs a value`);
+          if (!isValue(args[i + 1])) throw new UsageError(`option -${letters[j]} needs a value`);
           i++;
         }
         break;
       }
     }
   }
+}
+
+/** As argparse: the word after an option is its value unless it looks like another option (`-w --batch`). */
+function isValue(next: string | undefined): boolean {
+  return next !== undefined && (next === "-" || !next.startsWith("-") || /^-\d/.test(next));
 }
 
 function splitOnce(s: string, sep: string): [string, string | undefined] {

@@ -33,6 +33,11 @@ describe("lava-stop: which processes are workers", () => {
     expect(workerArgs(["bun", "/x/src/main.ts", "-r", "a", "-w", "b"], {})).toBeUndefined();
   });
 
+  test("bun from npm (node_modules/bun/bin/bun.exe, also on Linux) running src/main.ts worker", () => {
+    const argv = ["/w/node_modules/bun/bin/bun.exe", "/w/src/main.ts", "worker", "-r", "a", "-w", "b"];
+    expect(workerArgs(argv)).toEqual(["-r", "a", "-w", "b"]);
+  });
+
   test("signals by name or number; bad ones are usage errors", () => {
     expect(parseSignal("HUP")).toBe(1);
     expect(parseSignal("sighup")).toBe(1);

@@ -28,6 +28,7 @@ describe("lava --help", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("--worker");
     expect(r.stdout).toContain("lava realm create");
+    expect(r.stdout).not.toContain("lava realm lava realm");
   });
 });
 
@@ -43,6 +44,8 @@ describe("usage errors: status 2 and one stderr line", () => {
     [["get", "widget"]],
     [["config", "--level"]],
     [["realm"]],
+    [["worker", "-r", "qa", "-w", "--batch"]],
+    [["dispatcher", "-r", "qa", "--queue", "-w", "core", "a/job"]],
   ])("lava %p", async (args) => {
     const r = await lava(args as string[], { ...noArgv0, LAVA_REALM: undefined });
     expect(r.code).toBe(2);

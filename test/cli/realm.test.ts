@@ -197,6 +197,7 @@ describe("put / get / delete", () => {
     const r2 = await lava(["put", "job", "-r", "ref", file("broken.yaml", "a: [1,\n")], env);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toContain("not valid YAML or JSON");
+    expect(r2.stderr.trim()).not.toMatch(/:$/);
   });
 
   test("delete removes items; a missing id makes the status 1", async () => {

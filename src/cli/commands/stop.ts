@@ -78,7 +78,7 @@ export function workerArgs(argv: string[], environ: Record<string, string> = {})
   const prog = basename(exe);
   if (prog === "lava-worker") return argv.slice(1);
   if (prog === "lava" && first === "worker") return argv.slice(2);
-  if (/^bun(-\w+)?$/.test(prog) && first !== undefined && /(^|\/)main\.[jt]s$/.test(first)) {
+  if (/^bun(-\w+)?(\.exe)?$/.test(prog) && first !== undefined && /(^|\/)main\.[jt]s$/.test(first)) {
     if (second === "worker") return argv.slice(3);
     if (environ.LAVA_ARGV0 === "lava-worker") return argv.slice(2);
     return undefined;
