@@ -6,7 +6,10 @@
 import type { Ports } from "../ports/index.ts";
 import { backendFromEnv, localHome, openPorts, type Backend } from "../adapters/index.ts";
 import { createLogger, parseLevel, type Logger, type JsonStyle } from "../core/log.ts";
-import { UsageError } from "../core/errors.ts";
+import { LavaError, UsageError } from "../core/errors.ts";
+import { REALMS_TABLE, realmTable } from "../core/names.ts";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 
 export const realmArgs = {
   realm: { type: "string", alias: "r", valueHint: "REALM", description: "Lava realm (default $LAVA_REALM)" },
@@ -100,11 +103,43 @@ export function loggerFrom(args: CommonOptions, defaults: LoggerDefaults): Logge
   });
 }
 
+/** The realm named on the command line has no tables (or no realm entry): a typo, or never created. */
+export class NoRealmError extends LavaError {
+  override name = "NoRealmError";
+}
+
+export function noRealmMessage(realm: string): string {
+  return `no realm "${realm}" (no ${realmTable(realm, "jobs")} table); create it with: lava realm create -r ${realm}`;
+}
+
+/** A missing table of `realm` means the realm is missing; other errors pass through unchanged. */
+export function explainMissingRealm(err: unknown, realm: string | undefined): unknown {
+  if (!realm || !(err instanceof Error)) return err;
+  const prefix = `lava.${realm}.`;
+  const localMissing = err.name === "NotFoundError" && /^table \S+ does not exist$/.test(err.message) &&
+    (err.message.includes(prefix) || err.message.includes(` ${REALMS_TABLE} `));
+  const awsMissing = err.name === "ResourceNotFoundException";
+  return localMissing || awsMissing ? new NoRealmError(noRealmMessage(realm), { realm }, { cause: err }) : err;
+}
+
+export interface PortsUse {
+  /** The realm the command works on, so a missing table reads as a missing realm. */
+  realm?: string;
+  /** The command only reads: on the local backend, do not create an empty store in a wrong LAVA_HOME. */
+  readOnly?: boolean;
+}
+
 /** Runs `fn` with ports open and closes them afterwards, whatever happens. */
-export async function withPorts<T>(args: CommonOptions, fn: (ports: Ports) => Promise<T>): Promise<T> {
-  const ports = await portsFrom(args);
+export async function withPorts<T>(args: CommonOptions, fn: (ports: Ports) => Promise<T>, use: PortsUse = {}, env: NodeJS.ProcessEnv = process.env): Promise<T> {
+  if (use.readOnly && backendFrom(args, env) === "local") {
+    const home = localHome(env);
+    if (!existsSync(join(home, "lava.db"))) throw new LavaError(`no lava realm data in $LAVA_HOME (${home}); create a realm with: lava realm create`);
+  }
+  const ports = await portsFrom(args, env);
   try {
     return await fn(ports);
+  } catch (e) {
+    throw explainMissingRealm(e, use.realm);
   } finally {
     await ports.close();
   }

@@ -85,6 +85,8 @@ export interface DispatchJobInput {
   /** When given, `delaySeconds` must lie in 0..maxDelayMinutes*60 (SQS_MAX_DELAY_MINS). */
   maxDelayMinutes?: number;
   now?: Date;
+  /** Told the queue and delay just before the send (for debug logging; never the message body). */
+  onSend?: (queue: string, delaySeconds: number) => void;
 }
 
 /** Sends one dispatch message; returns its run_id. */
@@ -99,6 +101,7 @@ export async function dispatchJob(ports: Ports, input: DispatchJobInput): Promis
   if (!worker) throw new DispatchError("Job has no worker", realm, jobId);
   const msg = buildDispatchMessage({ ...input, worker });
   const queue = input.queue || workerQueueName(realm, worker);
+  input.onSend?.(queue, delay);
   try {
     await ports.queues.send(queue, dispatchMessageBody(msg), { delaySeconds: delay });
   } catch (err) {

@@ -32,6 +32,30 @@ export class ItemError extends Error {
   }
 }
 
+/** Several problems of one item (`lava put` reports them all); reads as the first one elsewhere. */
+export class ItemProblems extends ItemError {
+  override name = "ItemProblems";
+  constructor(readonly problems: readonly ItemError[]) {
+    const first = problems[0]!;
+    super(first.kind, first.id, first.field, first.reason, first.recordText);
+  }
+}
+
+/** The problems of `checks`, each run on its own so one failure does not hide the next. */
+function collectProblems(checks: readonly (() => unknown)[]): ItemError[] {
+  const found: ItemError[] = [];
+  for (const check of checks) {
+    try {
+      check();
+    } catch (e) {
+      if (e instanceof ItemProblems) found.push(...e.problems);
+      else if (e instanceof ItemError) found.push(e);
+      else throw e;
+    }
+  }
+  return found;
+}
+
 /**
  * How hard to look at an item. The worker and dispatcher read stored items as the original does
  * (required keys, the types they rely on, reserved globals) so a job the original runs still runs;
@@ -304,6 +328,11 @@ export function parseJobItem(raw: unknown, opts: ParseOptions = {}): JobSpec {
   const strict = opts.strict ?? true;
   const item = asRecord("job", raw);
   const c = new Checker("job", item, idOf("job", item));
+  if (strict) {
+    const problems = collectProblems(jobChecks(c, item));
+    if (problems.length === 1) throw problems[0];
+    if (problems.length > 1) throw new ItemProblems(problems);
+  }
   c.requiredKeys(JOB_REQUIRED);
   for (const k of ["job_id", "type", "worker"]) c.string(k, { required: true, nonEmpty: strict });
   const enabled = enabledOf(c);
@@ -341,15 +370,41 @@ function enabledOf(c: Checker): boolean | string {
 
 /** What only `lava put` insists on: fields the worker reads later, or never, checked when they are written. */
 function checkJobAuthoring(c: Checker, item: Record<string, unknown>): void {
-  c.string("dispatcher", { nonEmpty: true });
-  checkSchedule(c, item.schedule);
-  c.integer("iteration_limit", 1);
-  c.duration("iteration_delay");
-  c.duration("max_run_delay");
-  for (const k of ["on_success", "on_fail", "on_retry"]) c.actions(k);
-  c.boolean("cw_metrics");
-  c.string("owner");
-  c.string("description");
+  for (const check of jobAuthoringChecks(c, item)) check();
+}
+
+function jobAuthoringChecks(c: Checker, item: Record<string, unknown>): (() => unknown)[] {
+  return [
+    () => c.string("dispatcher", { nonEmpty: true }),
+    () => checkSchedule(c, item.schedule),
+    () => c.integer("iteration_limit", 1),
+    () => c.duration("iteration_delay"),
+    () => c.duration("max_run_delay"),
+    ...["on_success", "on_fail", "on_retry"].map((k) => () => c.actions(k)),
+    () => c.boolean("cw_metrics"),
+    () => c.string("owner"),
+    () => c.string("description"),
+  ];
+}
+
+/** Every strict check of a job item, one problem each, so `lava put` can report them all at once. */
+function jobChecks(c: Checker, item: Record<string, unknown>): (() => unknown)[] {
+  const missing = JOB_REQUIRED.filter((k) => !(k in item)).sort();
+  const present = (k: string): boolean => k in item;
+  return [
+    ...missing.map((k) => () => c.fail(k, "missing (required)")),
+    ...["job_id", "type", "worker"].filter(present).map((k) => () => c.string(k, { required: true, nonEmpty: true })),
+    () => enabledOf(c),
+    () => c.integer("max_tries", 0),
+    ...(["parameters", "globals", "state"] as const).map((k) => () => c.map(k)),
+    () => {
+      const globals = isMap(item.globals) ? item.globals : {};
+      for (const g of Object.keys(globals)) {
+        if (g.toLowerCase().startsWith("lava")) c.fail(`globals.${g}`, "names starting with lava are reserved", `Reserved global: ${g}`);
+      }
+    },
+    ...jobAuthoringChecks(c, item),
+  ];
 }
 
 /** Non-fatal findings, in the original's words (it logs them as job spec deprecation warnings). */

@@ -28,6 +28,7 @@ export default defineCommand({
     const config = new LavaConfig(realmConfig);
     const errors = config.validate();
     for (const e of errors) process.stderr.write(`lava config: ${e.message}\n`);
+    if (args.check && errors.length === 0) process.stdout.write(`all ${CONFIG_VARS.length} variables valid\n`);
     if (!args.check) {
       for (const cv of CONFIG_VARS) {
         const r = config.resolve(cv.name);

@@ -35,7 +35,7 @@ export default defineCommand({
           missing++;
         }
       }
-    });
+    }, { realm });
     return missing ? 1 : 0;
   },
 });

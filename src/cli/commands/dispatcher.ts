@@ -1,7 +1,7 @@
 /** `lava dispatcher` / `lava-dispatcher`: the original's options (platform.md §5.1) and output. */
 import { defineCommand } from "citty";
 import { existsSync } from "node:fs";
-import { backendArgs, loggerFrom, loggingArgs, portsFrom, realmFrom, str, type CommonOptions } from "../common.ts";
+import { backendArgs, explainMissingRealm, noRealmMessage, loggerFrom, loggingArgs, portsFrom, realmFrom, str, type CommonOptions } from "../common.ts";
 import { UsageError } from "../../core/errors.ts";
 import { LavaConfig, parseDuration } from "../../core/config.ts";
 import { dispatchJob } from "../../core/dispatch.ts";
@@ -49,11 +49,13 @@ export default defineCommand({
             delaySeconds,
             queue: str(args.queue),
             refuseDisabled: true,
+            onSend: (queue, delay) => log.debug(`${jobId}@${realm}: sending to queue ${queue} with delay ${delay}s`, { event_type: "dispatch", job_id: jobId }),
           });
           log.info(`${jobId}@${realm} dispatched (${runId})`, { event_type: "dispatch", job_id: jobId, run_id: runId });
         } catch (err) {
           status = 1;
           log.error(`${jobId}@${realm} dispatch failed - ${(err as Error).message}`, { event_type: "dispatch", job_id: jobId });
+          if (explainMissingRealm(err, realm) !== err) process.stderr.write(`lava dispatcher: ${noRealmMessage(realm)}\n`);
         }
       }
     } finally {

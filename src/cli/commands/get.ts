@@ -48,7 +48,7 @@ export default defineCommand({
       }
       if (items.length) process.stdout.write(render(items, ids.length > 1, Boolean(args.json)));
       return missing ? 1 : 0;
-    });
+    }, { realm: realm || undefined, readOnly: true });
   },
 });
 

@@ -25,6 +25,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "put", description: "Add or replace realm, job, connection or s3trigger items from YAML or JSON files", load: () => import("./put.ts") },
   { name: "get", description: "Print realm, job, connection or s3trigger items", load: () => import("./get.ts") },
   { name: "delete", description: "Delete realm, job, connection or s3trigger items", load: () => import("./delete.ts") },
+  { name: "events", description: "Print a job's run records from the realm's events table", load: () => import("./events.ts") },
   { name: "config", description: "Print lava's configuration variables and their values", load: () => import("./config.ts") },
   { name: "demo", description: "Run the example jobs on a local realm (no AWS needed)", load: () => import("./demo.ts") },
   { name: "version", description: "Print the lava version", load: () => import("./version.ts") },

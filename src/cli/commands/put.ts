@@ -1,6 +1,6 @@
 /** `lava put <kind> FILE...`: validate every item, then store them all (nothing is stored if any is bad). */
 import { defineCommand } from "citty";
-import { ITEM_KINDS, ItemError, KIND_INFO, checkItem, jobWarnings, toItem, type ItemKind } from "../../core/items.ts";
+import { ITEM_KINDS, ItemError, ItemProblems, KIND_INFO, checkItem, jobWarnings, toItem, type ItemKind } from "../../core/items.ts";
 import { UsageError } from "../../core/errors.ts";
 import { backendArgs, loggingArgs, loggerFrom, realmArgs, realmFrom, withPorts } from "../common.ts";
 import { readItemFile, type SourcedItem } from "../item-files.ts";
@@ -35,7 +35,7 @@ export default defineCommand({
         await ports.tables.put(table, toItem(g.value as Record<string, unknown>));
         log.info(`stored ${kind} ${g.id} in ${table}`);
       }
-    });
+    }, { realm });
     return 0;
   },
 });
@@ -60,7 +60,8 @@ function validate(kind: ItemKind, items: SourcedItem[]): { good: Good[]; bad: st
       const warnings = kind === "job" ? jobWarnings(it.value as Record<string, unknown>) : [];
       good.push({ where: it.where, id, value: it.value, warnings });
     } catch (e) {
-      if (e instanceof ItemError) bad.push(`${it.where}: ${e.message}`);
+      if (e instanceof ItemProblems) for (const p of e.problems) bad.push(`${it.where}: ${p.message}`);
+      else if (e instanceof ItemError) bad.push(`${it.where}: ${e.message}`);
       else throw e;
     }
   }

@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { hostname } from "node:os";
 import { backendArgs, backendFrom, loggerFrom, portsFrom, str, type CommonOptions } from "../common.ts";
-import { loggingArgs } from "../common.ts";
+import { explainMissingRealm, loggingArgs, noRealmMessage } from "../common.ts";
 import { UsageError } from "../../core/errors.ts";
 import { LavaConfig, parseDuration } from "../../core/config.ts";
 import type { Logger } from "../../core/log.ts";
@@ -41,7 +41,7 @@ export default defineCommand({
   },
   async run({ args, rawArgs }) {
     const opts = workerOptions(args);
-    if (process.getuid?.() === 0 && !args.root) throw new Error("You should not run the lava worker as root");
+    if (process.getuid?.() === 0 && !args.root) throw new Error("You should not run the lava worker as root (use --root to allow it)");
     if (args.daemon && !isDaemonChild()) {
       spawnDaemon(rawArgs);
       return 0;
@@ -88,6 +88,7 @@ async function serve(opts: WorkerOptions, flags: ServeFlags, ports: Ports, log: 
     await worker.start();
   } catch (err) {
     log.error((err as Error).message, { event_type: "worker" });
+    if (isMissingRealm(err, opts.realm)) process.stderr.write(`lava worker: ${noRealmMessage(opts.realm)}\n`);
     return 1;
   }
   const heartbeat: Heartbeat | undefined = opts.heartbeatSeconds ? new Heartbeat(worker, opts.heartbeatSeconds, taskStatus(worker, () => heartbeat, () => metrics)) : undefined;
@@ -178,6 +179,12 @@ async function jumpStart(worker: Worker, ports: Ports): Promise<void> {
     }
     startKey = page.lastKey;
   } while (startKey);
+}
+
+/** The worker logs the original's words; this tells the person at the terminal what to do. */
+function isMissingRealm(err: unknown, realm: string): boolean {
+  if (err instanceof Error && err.name === "RealmError" && err.message.startsWith("No such realm")) return true;
+  return explainMissingRealm(err, realm) !== err;
 }
 
 function intArg(value: unknown, name: string, fallback: number): number {

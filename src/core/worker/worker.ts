@@ -237,9 +237,11 @@ export class Worker {
         await this.waitForFreeSlot();
         continue;
       }
+      this.log.debug(`Polling ${this.queue} for up to ${Math.min(10, free)} message(s)`, { event_type: "worker" });
       this.polling = this.receive(Math.min(10, free));
       const messages = await this.polling;
       this.polling = undefined;
+      this.log.debug(`Received ${messages.length} message(s)`, { event_type: "worker" });
       if (this.isStopping) {
         await this.releaseUnstarted(messages);
         break;
@@ -252,6 +254,7 @@ export class Worker {
           this.log.info("No more messages in batch -- finishing", { event_type: "worker" });
           break;
         }
+        if (this.opts.sleepSeconds > 0) this.log.debug(`Queue empty: sleeping ${this.opts.sleepSeconds}s`, { event_type: "worker" });
         if (this.opts.sleepSeconds > 0) await sleepUnlessAborted(this.opts.sleepSeconds * 1000, this.wake.signal);
       }
     }
@@ -371,6 +374,7 @@ export class Worker {
     this.slots[slot] = "preparing";
     this.visibility.hold(m.id, m.receiptHandle);
     const task = this.process(m, parsed, slot, lookahead).finally(() => {
+      this.log.debug(`Slot ${this.slotName(slot)}: finished with message ${m.id}`, { event_type: "worker", thread: this.slotName(slot) });
       this.slots[slot] = "idle";
       this.running.delete(task);
       this.slotFreed?.();
@@ -401,6 +405,7 @@ export class Worker {
     }
     this.slots[slot] = "running";
     this.stats.runs++;
+    log.debug(`Slot ${this.slotName(slot)}: starting ${req.job_id} (${req.run_id})`, fieldsOf(req));
     try {
       await runJob(this.services, {
         spec,
