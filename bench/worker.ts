@@ -1,9 +1,12 @@
 /**
  * Worker benchmarks, for both backends (local; aws on dynalite + fauxqs). Prints figures; asserts nothing.
  *
- *   bun bench/worker.ts [--jobs 1000] [--backend local|aws|both]
+ *   bun bench/worker.ts [--jobs 1000] [--backend local|aws|both] [--only running-burst]
  *
  * - throughput: N `log` jobs, then N `cmd true` jobs, dispatched in a burst, one `lava worker --batch -t 10`
+ * - burst into a running worker: `lava worker -t 10 --wait 20 -s 0` started and ready (idle, long poll), then N
+ *   `log` jobs sent as fast as possible; timed from just before the first send until the worker's log shows the
+ *   Nth "Starting" line (and, for reference, the Nth "Complete" line)
  * - dispatch-to-start latency (p50/p95) with an idle worker (long poll), from send to the "Starting" log line
  * - worker RSS when idle and after the N-job runs
  * - cold start of `lava dispatcher` (wall, peak RSS via /usr/bin/time -v when present)
@@ -33,6 +36,8 @@ const flag = (name: string, fallback: string): string => {
 };
 const N = Number(flag("jobs", "1000"));
 const which = flag("backend", "both");
+// `--only running-burst` runs just the burst-into-a-running-worker figure.
+const only = flag("only", "all");
 const QUEUE = "lava-ref-core";
 
 interface Setup {
@@ -130,6 +135,75 @@ async function throughput(s: Setup, jobId: string): Promise<{ rate: number; seco
   return { rate: N / seconds, seconds, peakRssKiB: peak };
 }
 
+/** Collects the worker's stderr lines as they arrive, with the arrival time of each. */
+function collectLines(stream: ReadableStream<Uint8Array>, onLine: (line: string, at: number) => void): Promise<void> {
+  return (async () => {
+    const decoder = new TextDecoder();
+    let buf = "";
+    for await (const chunk of stream) {
+      const at = performance.now();
+      buf += decoder.decode(chunk, { stream: true });
+      const parts = buf.split("\n");
+      buf = parts.pop()!;
+      for (const line of parts) onLine(line, at);
+    }
+    if (buf) onLine(buf, performance.now());
+  })();
+}
+
+interface RunningBurst {
+  startRate: number;
+  startSeconds: number;
+  completeSeconds: number;
+  exitCode: number;
+}
+
+/** N `log` jobs sent as fast as possible into a ready, idle, long-polling worker. */
+async function runningBurst(s: Setup): Promise<RunningBurst> {
+  const proc = spawnWorker(s, ["-t", "10", "--wait", "20", "-s", "0"], "info");
+  const runIds = new Set<string>();
+  let ready = false;
+  let started = 0;
+  let completed = 0;
+  let lastStartAt = NaN;
+  let lastCompleteAt = NaN;
+  const tail: string[] = [];
+  const reader = collectLines(proc.stderr, (line, at) => {
+    tail.push(line);
+    if (tail.length > 20) tail.shift();
+    if (!line.startsWith("{")) return;
+    const rec = JSON.parse(line) as { message?: string; run_id?: string };
+    if (rec.message === "Worker ready ...") ready = true;
+    if (!rec.run_id || !runIds.has(rec.run_id)) return;
+    if (rec.message?.endsWith("): Starting") && ++started === N) lastStartAt = at;
+    if (rec.message?.endsWith("): Complete") && ++completed === N) lastCompleteAt = at;
+  });
+  const deadline = performance.now() + 60_000;
+  while (!ready && proc.exitCode === null && performance.now() < deadline) await Bun.sleep(20);
+  if (!ready) {
+    proc.kill("SIGHUP");
+    await proc.exited;
+    throw new Error(`worker never logged ready: ${tail.join("\n")}`);
+  }
+  const bodies = Array.from({ length: N }, () => {
+    const msg = buildDispatchMessage({ realm: "ref", worker: "core", jobId: "ref/log" });
+    runIds.add(msg.run_id);
+    return dispatchMessageBody(msg);
+  });
+  const t0 = performance.now();
+  const sends: Promise<string[]>[] = [];
+  for (let i = 0; i < bodies.length; i += 10) sends.push(s.ports.queues.sendBatch(QUEUE, bodies.slice(i, i + 10).map((body) => ({ body }))));
+  await Promise.all(sends);
+  const limit = performance.now() + 300_000;
+  while (completed < N && proc.exitCode === null && performance.now() < limit) await Bun.sleep(20);
+  proc.kill("SIGHUP");
+  const exitCode = await proc.exited;
+  await reader;
+  if (completed < N) console.error(`running worker: only ${started} started, ${completed} complete of ${N}; log tail:\n${tail.join("\n")}`);
+  const startSeconds = (lastStartAt - t0) / 1000;
+  return { startRate: N / startSeconds, startSeconds, completeSeconds: (lastCompleteAt - t0) / 1000, exitCode };
+}
+
 async function latencyAndIdleRss(s: Setup): Promise<{ p50: number; p95: number; idleRssKiB: number; afterRssKiB: number }> {
   const proc = spawnWorker(s, ["--wait", "20", "-s", "0", "-t", "5"], "info");
   const lines: string[] = [];
@@ -223,14 +297,26 @@ async function dispatcherColdStart(s: Setup): Promise<string> {
   return `median ${times[2]!.toFixed(0)} ms (min ${times[0]!.toFixed(0)} ms), peak RSS ${peak}`;
 }
 
+function printRunningBurst(r: RunningBurst): void {
+  console.log(
+    `log jobs into a running worker (-t 10, ready first): ${r.startRate.toFixed(1)} jobs/s (${r.startSeconds.toFixed(2)} s to the ${N}th start, ` +
+      `${r.completeSeconds.toFixed(2)} s to the ${N}th complete), worker exit ${r.exitCode} on SIGHUP`,
+  );
+}
+
 async function benchOne(make: () => Promise<Setup>): Promise<void> {
   const s = await make();
   try {
     console.log(`\n== backend ${s.name} (${N} jobs per burst) ==`);
+    if (only === "running-burst") {
+      printRunningBurst(await runningBurst(s));
+      return;
+    }
     const log = await throughput(s, "ref/log");
     console.log(`log jobs:  ${log.rate.toFixed(1)} jobs/s (${log.seconds.toFixed(1)} s), worker peak RSS ${(log.peakRssKiB / 1024).toFixed(1)} MiB`);
     const cmd = await throughput(s, "ref/true");
     console.log(`cmd true:  ${cmd.rate.toFixed(1)} jobs/s (${cmd.seconds.toFixed(1)} s), worker peak RSS ${(cmd.peakRssKiB / 1024).toFixed(1)} MiB`);
+    printRunningBurst(await runningBurst(s));
     const lat = await latencyAndIdleRss(s);
     console.log(`dispatch-to-start latency (idle worker, 40 jobs): p50 ${lat.p50} ms, p95 ${lat.p95} ms`);
     console.log(`worker RSS: idle ${(lat.idleRssKiB / 1024).toFixed(1)} MiB, after 40 jobs ${(lat.afterRssKiB / 1024).toFixed(1)} MiB`);
