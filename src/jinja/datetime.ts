@@ -198,13 +198,8 @@ export function roundHalfEven(x: number): number {
 // ---------------------------------------------------------------------------------------------
 // Shared field handling for date / datetime / time
 
-interface Fields {
-  y: number;
-  mo: number;
-  d: number;
-  h: number;
-  mi: number;
-  s: number;
+/** Wall-clock fields with microseconds. */
+interface Fields extends Wall {
   us: number;
 }
 
