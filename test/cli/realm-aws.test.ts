@@ -6,7 +6,7 @@ import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { needs } from "../support/availability.ts";
 import { childEnv, emulatorsPresent, sdkConfig, startAwsEmulators, type AwsEmulators } from "../support/emulators.ts";
 import { lava } from "./run-lava.ts";
-import { GOLDEN_DIR } from "../support/shared.ts";
+import { GOLDEN_DIR, haveGolden } from "../support/shared.ts";
 
 const present = needs("dynalite and fauxqs", emulatorsPresent.dynalite() && emulatorsPresent.fauxqs(), "npm ci");
 
@@ -27,10 +27,13 @@ describe.if(present)("realm create on the aws backend", () => {
     await emu?.stop();
   });
 
-  test("tables, keys and indexes as the original's", async () => {
+  test("creates the realm", async () => {
     const r = await lava(["realm", "create", "-r", "ref", "-w", "core", "--backend", "aws"], env);
     expect(r.stderr).toContain("created realm entry ref");
     expect(r.code).toBe(0);
+  });
+
+  test.if(haveGolden())("tables, keys and indexes as the original's", async () => {
     const golden = JSON.parse(readFileSync(join(GOLDEN_DIR, "realm-setup.json"), "utf8")) as { dynamodb_tables: Record<string, GoldenTable> };
     const ddb = new DynamoDBClient(sdkConfig(emu.endpoints.dynamodb));
     try {
