@@ -31,14 +31,6 @@ export class DispatchError extends Error {
   }
 }
 
-/** The CLI dispatcher refuses a job whose stored `enabled` is false or absent (see DispatchJobInput.refuseDisabled). */
-export class DisabledJobError extends DispatchError {
-  override name = "DisabledJobError";
-  constructor(realm: string, jobId: string) {
-    super(`job ${jobId} is disabled`, realm, jobId);
-  }
-}
-
 export interface BuildDispatchInput {
   realm: string;
   worker: string;
@@ -77,11 +69,11 @@ export interface DispatchJobInput {
   /** Queue name override; default `lava-<realm>-<worker>`. */
   queue?: string;
   /**
-   * Refuse a job that is statically disabled (`enabled` absent or false) instead of sending it for the
-   * worker to record `skipped`. Only the CLI dispatcher asks for this, and it applies only when the job
-   * is read (no `worker` given). A template `enabled` is decided by the worker at run time.
+   * Told when the job read to find its worker is statically disabled (`enabled` absent or false). The
+   * message is sent all the same, as the original does: the worker records the run as `skipped`, which
+   * scripts and the events history rely on. A template `enabled` is decided by the worker at run time.
    */
-  refuseDisabled?: boolean;
+  onDisabled?: () => void;
   /** When given, `delaySeconds` must lie in 0..maxDelayMinutes*60 (SQS_MAX_DELAY_MINS). */
   maxDelayMinutes?: number;
   now?: Date;
@@ -113,6 +105,6 @@ export async function dispatchJob(ports: Ports, input: DispatchJobInput): Promis
 /** Reads the job, as the original dispatcher does when no worker is given. */
 async function workerOf(ports: Ports, input: DispatchJobInput): Promise<string> {
   const spec = await loadJobSpec(ports, input.realm, input.jobId);
-  if (input.refuseDisabled && spec.enabled === false) throw new DisabledJobError(input.realm, input.jobId);
+  if (spec.enabled === false) input.onDisabled?.();
   return spec.worker;
 }

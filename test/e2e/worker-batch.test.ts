@@ -34,7 +34,7 @@ onBothBackends("dispatch and batch worker", (backend) => {
     expect(attrs.visible + attrs.delayed).toBe(0);
   }, 20_000);
 
-  test("dispatcher: a disabled job is refused by name (exit 1, nothing sent for it), the other job ids still go", async () => {
+  test("dispatcher: a disabled job is sent with a warning (exit 0, as the original sends it)", async () => {
     const b = backend();
     await b.putJob(jobs.log);
     await b.putJob({ ...jobs.log, job_id: "ref/off", enabled: false });
@@ -42,22 +42,20 @@ onBothBackends("dispatch and batch worker", (backend) => {
     await b.putJob({ ...unset, job_id: "ref/unset" });
     await b.putJob({ ...jobs.log, job_id: "ref/later", enabled: "{{ globals.go | default(false) }}" });
     const r = await lava(b, ["dispatcher", "-r", REALM, "ref/off", "ref/log", "ref/unset", "ref/later"]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("ref/off@ref dispatch failed - job ref/off is disabled");
-    expect(r.stderr).toContain("ref/unset@ref dispatch failed - job ref/unset is disabled");
-    expect(r.stderr).toMatch(/ref\/log@ref dispatched \(/);
-    expect(r.stderr).toMatch(/ref\/later@ref dispatched \(/);
-    // -w: no job lookup, so the disabled job is sent and the worker records it skipped (the original's behaviour).
-    const w = await lava(b, ["dispatcher", "-r", REALM, "-w", "core", "ref/off"]);
-    expect(w.code).toBe(0);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("ref/off@ref is disabled: sent anyway, the worker will record it as skipped");
+    expect(r.stderr).toContain("ref/unset@ref is disabled: sent anyway");
+    expect(r.stderr).not.toContain("ref/log@ref is disabled");
+    expect(r.stderr).not.toContain("ref/later@ref is disabled");
+    for (const id of ["off", "log", "unset", "later"]) expect(r.stderr).toMatch(new RegExp(`ref/${id}@ref dispatched \\(`));
     const sent: string[] = [];
-    for (let i = 0; i < 10 && sent.length < 3; i++) {
+    for (let i = 0; i < 10 && sent.length < 4; i++) {
       for (const m of await b.ports.queues.receive(QUEUE, { maxMessages: 10 })) {
         sent.push((JSON.parse(m.body) as { job_id: string }).job_id);
         await b.ports.queues.delete(QUEUE, m.receiptHandle);
       }
     }
-    expect(sent.sort()).toEqual(["ref/later", "ref/log", "ref/off"]);
+    expect(sent.sort()).toEqual(["ref/later", "ref/log", "ref/off", "ref/unset"]);
   }, 20_000);
 
   test("-j: this worker's lavasched jobs with enabled true are dispatched with JUMPSTART_DELAY, no others", async () => {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildDispatchMessage, dispatchJob, dispatchMessageBody, DisabledJobError, DispatchError } from "../../src/core/dispatch.ts";
+import { buildDispatchMessage, dispatchJob, dispatchMessageBody, DispatchError } from "../../src/core/dispatch.ts";
 import { JobSpecError } from "../../src/core/job-spec.ts";
 import { pyJsonDumps } from "../../src/core/pyformat.ts";
 import { openLocalPorts, type LocalPorts } from "../../src/adapters/local/index.ts";
@@ -69,25 +69,23 @@ describe("dispatchJob on the local backend", () => {
     return got.map((m) => (JSON.parse(m.body) as { job_id: string }).job_id).sort();
   }
 
-  test("refuseDisabled: a job with enabled false or absent is refused and nothing is sent", async () => {
+  test("a statically disabled job (enabled false or absent) is sent, as the original, and the caller is told", async () => {
+    const told: string[] = [];
     for (const jobId of ["ref/off", "ref/unset"]) {
-      const err = await dispatchJob(ports, { realm: "ref", jobId, refuseDisabled: true }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(DisabledJobError);
-      expect((err as Error).message).toBe(`job ${jobId} is disabled`);
+      await dispatchJob(ports, { realm: "ref", jobId, onDisabled: () => told.push(jobId) });
     }
-    expect(await drain()).toEqual([]);
+    expect(told).toEqual(["ref/off", "ref/unset"]);
+    expect(await drain()).toEqual(["ref/off", "ref/unset"]);
   });
 
-  test("refuseDisabled: a template enabled is left to the worker; a given worker skips the check", async () => {
-    await dispatchJob(ports, { realm: "ref", jobId: "ref/later", refuseDisabled: true });
-    await dispatchJob(ports, { realm: "ref", jobId: "ref/off", worker: "core", refuseDisabled: true });
+  test("a template enabled is left to the worker; with a given worker the job is not read", async () => {
+    const told: string[] = [];
+    await dispatchJob(ports, { realm: "ref", jobId: "ref/later", onDisabled: () => told.push("ref/later") });
+    await dispatchJob(ports, { realm: "ref", jobId: "ref/off", worker: "core", onDisabled: () => told.push("ref/off") });
+    expect(told).toEqual([]);
     expect(await drain()).toEqual(["ref/later", "ref/off"]);
   });
 
-  test("without refuseDisabled (job-initiated dispatch) a disabled job is sent, as the original", async () => {
-    await dispatchJob(ports, { realm: "ref", jobId: "ref/off" });
-    expect(await drain()).toEqual(["ref/off"]);
-  });
   afterAll(async () => {
     await ports.close();
     rmSync(home, { recursive: true, force: true });

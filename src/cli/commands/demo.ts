@@ -57,7 +57,7 @@ export default defineCommand({
     process.stdout.write(`lava demo: local realm "${REALM}" in ${home}\n`);
     await step("realm create", ["realm", "create", "-r", REALM, "-w", WORKER], env);
     await step("put jobs", ["put", "job", examplesFile(), "-r", REALM], env);
-    // With -w the dispatcher sends even the disabled job, so the demo shows the worker skipping it.
+    // The dispatcher sends the disabled job too (with a warning), so the demo shows the worker skipping it.
     await step("dispatch", ["dispatcher", "-r", REALM, "-w", WORKER, ...JOBS], env);
     await step("worker", ["worker", "-r", REALM, "-w", WORKER, "--batch", "--wait", "1", "--root"], env);
 

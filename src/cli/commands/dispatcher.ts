@@ -11,7 +11,7 @@ export default defineCommand({
   args: {
     "job-id": { type: "positional", required: false, description: "One or more job ids of the realm", valueHint: "job-id" },
     realm: { type: "string", alias: "r", valueHint: "REALM", description: "Lava realm (default $LAVA_REALM)" },
-    worker: { type: "string", alias: "w", valueHint: "WORKER", description: "Target worker; when absent it is read from the job (and a disabled job is refused)" },
+    worker: { type: "string", alias: "w", valueHint: "WORKER", description: "Target worker; when absent it is read from the job (a disabled job is sent with a warning; the worker skips it)" },
     queue: { type: "string", alias: "q", valueHint: "NAME", description: "Queue name (default lava-<realm>-<worker>)" },
     delay: { type: "string", alias: "d", valueHint: "DURATION", description: "Delay the dispatch, 0 up to SQS_MAX_DELAY_MINS minutes; default 0" },
     param: { type: "string", alias: "p", valueHint: "name=VALUE", description: "Dispatch parameter (repeatable; dotted names nest)" },
@@ -48,7 +48,7 @@ export default defineCommand({
             globals: globalsMap,
             delaySeconds,
             queue: str(args.queue),
-            refuseDisabled: true,
+            onDisabled: () => log.warning(`${jobId}@${realm} is disabled: sent anyway, the worker will record it as skipped`, { event_type: "dispatch", job_id: jobId }),
             onSend: (queue, delay) => log.debug(`${jobId}@${realm}: sending to queue ${queue} with delay ${delay}s`, { event_type: "dispatch", job_id: jobId }),
           });
           log.info(`${jobId}@${realm} dispatched (${runId})`, { event_type: "dispatch", job_id: jobId, run_id: runId });
