@@ -8,6 +8,7 @@ import { backendFromEnv, localHome, openPorts, type Backend } from "../adapters/
 import { createLogger, parseLevel, type Logger, type JsonStyle } from "../core/log.ts";
 import { LavaError, UsageError } from "../core/errors.ts";
 import { REALMS_TABLE, realmTable } from "../core/names.ts";
+import { trackSecrets } from "../core/secrets.ts";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
@@ -68,7 +69,8 @@ export function backendFrom(args: CommonOptions, env: NodeJS.ProcessEnv = proces
 /** Opens the ports of the chosen backend (the AWS SDK is loaded only for `aws`). */
 export async function portsFrom(args: CommonOptions, env: NodeJS.ProcessEnv = process.env): Promise<Ports> {
   const backend = backendFrom(args, env);
-  return openPorts({ backend, home: localHome(env), profile: str(args.profile), region: str(env.AWS_REGION) ?? str(env.AWS_DEFAULT_REGION) });
+  const ports = await openPorts({ backend, home: localHome(env), profile: str(args.profile), region: str(env.AWS_REGION) ?? str(env.AWS_DEFAULT_REGION) });
+  return trackSecrets(ports);
 }
 
 export interface LoggerDefaults {

@@ -5,6 +5,8 @@
  *
  * Divergence from the original: with `tls: true` and port 465 we speak implicit TLS (SMTPS); the original
  * always tries STARTTLS on a plain connection, which cannot work on 465. Other ports with `tls` use STARTTLS.
+ * A `user` without `tls` is refused unless SMTP_ALLOW_PLAIN_AUTH is set: the original would send the
+ * password in clear over the network.
  */
 import { basename } from "node:path";
 import nodemailer from "nodemailer";
@@ -148,6 +150,12 @@ async function sendSmtp(spec: ConnectionSpec, ctx: ConnectorContext, mail: Mail.
   const tls = spec.tls === true || String(spec.tls).toLowerCase() === "true";
   const port = spec.port !== undefined ? Number(spec.port) : tls ? SMTPS_PORT : SMTP_PORT;
   const user = stringField(spec.user);
+  if (user && !tls && !ctx.config.bool("SMTP_ALLOW_PLAIN_AUTH")) {
+    throw new ConnectionError(
+      `${spec.conn_id}: refusing to send SMTP credentials without TLS: set tls: true on the connection (or SMTP_ALLOW_PLAIN_AUTH to allow it)`,
+      context,
+    );
+  }
   let pass: string | undefined;
   if (user) {
     const paramName = stringField(spec.password);

@@ -3,6 +3,7 @@ import { realmTable } from "../core/names.ts";
 import type { Ports } from "../ports/index.ts";
 import { dictCheck } from "../handlers/check.ts";
 import { ConnectionError, type ConnectionSpec } from "./types.ts";
+import { rememberSecretFields } from "../core/secrets.ts";
 
 export const CONNECTION_REQUIRED_FIELDS = ["conn_id", "type", "enabled"] as const;
 export const CONNECTION_OPTIONAL_FIELDS = ["description", "owner", "secret_id"] as const;
@@ -13,6 +14,7 @@ export async function getConnectionSpec(ports: Ports, realm: string, connId: str
   const item = await ports.tables.get(realmTable(realm, "connections"), { conn_id: connId });
   if (!item) throw new ConnectionError(`${connId}: No such connection`, context);
   const spec: Record<string, unknown> = { enabled: false, ...item };
+  rememberSecretFields(spec);
   try {
     dictCheck(spec, [...CONNECTION_REQUIRED_FIELDS], null, true);
   } catch (e) {

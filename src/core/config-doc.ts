@@ -45,7 +45,8 @@ export function renderConfigDoc(): string {
     out.push(`## ${group}`, "", "| Name | Type | Default | Description |", "|---|---|---|---|");
     for (const cv of vars) {
       const dflt = cv.defaultDoc ?? (typeof cv.default === "string" ? `\`${cv.default}\`` : "none");
-      out.push(`| ${cv.name} | ${TYPE_NAMES[cv.type]} | ${cell(dflt)} | ${cell(cv.doc)} |`);
+      const doc = cv.extension ? `${cv.doc} *(lava-ts only: a Python worker ignores it.)*` : cv.doc;
+      out.push(`| ${cv.name} | ${TYPE_NAMES[cv.type]} | ${cell(dflt)} | ${cell(doc)} |`);
     }
     out.push("");
   }

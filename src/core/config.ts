@@ -25,6 +25,8 @@ export interface ConfigVar {
   doc: string;
   /** Only the environment can set it (LOGLEVEL). */
   envOnly?: boolean;
+  /** Ours, not the original's: a Python worker of the same realm ignores it. */
+  extension?: boolean;
 }
 
 const cpus = (): number => Math.max(1, availableParallelism());
@@ -56,6 +58,7 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   v("General", "CW_METRICS_JOB", "bool", "false", "Send per-job metrics (a job's `cw_metrics` field overrides)."),
   v("General", "CW_METRICS_WORKER", "bool", "false", "Send the worker's own metrics."),
   v("General", "CW_METRICS_PERIOD", "duration", "1m", "Period of the worker's own metrics."),
+  v("General", "JOB_CLEAN_ENV", "bool", "false", "Start cmd, exe and pkg jobs with only PATH, HOME, USER, LOGNAME, SHELL, LANG, LANGUAGE, LC_*, TZ and TERM from the worker's environment (plus the job's `env` and lava's variables), instead of all of it.", { extension: true }),
   v("General", "JOB_LOCAL_TMPDIR", "bool", "true", "Point `TMPDIR` of cmd, exe and pkg jobs into the job's private run area."),
   v("General", "ITERATION_MAX_DELAY", "duration", "5m", "Largest allowed `iteration_delay` of a job."),
   v("General", "ITERATION_MAX_LIMIT", "int", "10", "Largest allowed `iteration_limit` of a job."),
@@ -112,6 +115,7 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   v("aws connector", "AWS_ACCESS_KEY_CACHE_SIZE", "int", "20", "Entries in the AWS access key cache."),
   v("email connector", "EMAIL_MAX_ATTACHMENTS", "int", "5", "Most attachments per message (0 disables attachments)."),
   v("email connector", "EMAIL_MAX_ATTACHMENT_SIZE", "size", "2M", "Largest single attachment."),
+  v("email connector", "SMTP_ALLOW_PLAIN_AUTH", "bool", "false", "Allow an smtp email connection with a `user` but no `tls` to send its password over an unencrypted connection (refused otherwise).", { extension: true }),
   v("email connector", "EMAIL_MAX_SIZE", "size", "5M", "Largest whole message (headers, body, attachments)."),
   v("redshift connectors", "RS_PASSWORD_DURATION", "duration", "15m", "Validity of temporary Redshift passwords."),
 ];

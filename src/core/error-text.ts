@@ -1,11 +1,12 @@
 /** Error text for events and results, worded as the original words it. */
 import { TemplateError } from "../jinja/index.ts";
+import { scrubSecrets } from "./secrets.ts";
 
 /**
  * A template error reads as Python's `str(e)` of the Jinja exception: the bare reason, without our class
  * name and position prefix/suffix, so a job's `error` is the same text whichever worker ran it.
  */
 export function errorText(e: unknown): string {
-  if (e instanceof TemplateError) return e.detail;
-  return e instanceof Error ? e.message : String(e);
+  if (e instanceof TemplateError) return scrubSecrets(e.detail);
+  return scrubSecrets(e instanceof Error ? e.message : String(e));
 }

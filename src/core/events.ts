@@ -12,6 +12,7 @@ import { ThrottledError, type AttributeValue, type Item, type Ports } from "../p
 import { realmTable } from "./names.ts";
 import type { Logger } from "./log.ts";
 import { isoLocal, naiveUtc, truncateToSeconds } from "./pyformat.ts";
+import { scrubDeep } from "./secrets.ts";
 import { sleepUnlessAborted } from "./sleep.ts";
 
 export type EventStatus =
@@ -167,7 +168,8 @@ export class EventWriter {
     item.worker_id = nullIfFalsy(this.opts.instanceId);
     item.hostname = nullIfFalsy(this.opts.hostname);
     if (this.opts.instanceId) item.instance_id = this.opts.instanceId;
-    const entry: Item = { ts_event: tsEvent, tu_event: tuEvent, status, info: toAttribute(info) };
+    // Event info is read by people and tools that are not meant to see secrets (error text may quote one).
+    const entry: Item = { ts_event: tsEvent, tu_event: tuEvent, status, info: toAttribute(scrubDeep(info)) };
     this.enqueue({ key: { job_id: target.job_id, run_id: target.run_id }, item, entry }, FINAL_STATUSES.has(status));
     return now;
   }

@@ -17,6 +17,7 @@ import { programName } from "./program.ts";
 import { formatLine, jsonLine, LEVEL_NUMBERS, type JsonStyle, type LevelName, type LogRecord } from "./log/format.ts";
 import { openSink, type Sink } from "./log/sinks.ts";
 import { redact } from "./log/redact.ts";
+import { scrubDeep, scrubSecrets } from "./secrets.ts";
 
 export { redact, isSecretName } from "./log/redact.ts";
 export type { LevelName, LogRecord, JsonStyle } from "./log/format.ts";
@@ -96,7 +97,8 @@ function makeLogger(emit: Emit, threshold: number, base: LogFields): Logger {
   const log = (level: LevelName, msg: string, fields?: LogFields): void => {
     if (LEVEL_NUMBERS[level]! < threshold) return;
     const merged: LogFields = fields ? { ...base, ...fields } : { ...base };
-    emit({ time: preciseNow(), level, message: msg, fields: redact(merged) as LogFields });
+    // Names first (a `password` field), then values (a known secret pasted into a sentence).
+    emit({ time: preciseNow(), level, message: scrubSecrets(msg), fields: scrubDeep(redact(merged)) as LogFields });
   };
   return {
     debug: (m, f) => log("DEBUG", m, f),

@@ -65,17 +65,16 @@ export function timeoutParameter(run: JobRun, parameters: Record<string, unknown
 }
 
 /**
- * The child's environment, lowest precedence first: the worker's own, the job's `env` (rendered when Jinja is
- * on), the handler's extras, then lava's identity variables. `TMPDIR` points into the run dir when
- * JOB_LOCAL_TMPDIR is on.
+ * The child's environment, lowest precedence first: the worker's own (or, with JOB_CLEAN_ENV, only the few
+ * variables a process needs to run), the job's `env` (rendered when Jinja is on), the handler's extras, then
+ * lava's identity variables. `TMPDIR` points into the run dir when JOB_LOCAL_TMPDIR is on.
  */
 export async function jobEnvironment(
   run: JobRun,
   parameters: Record<string, unknown>,
   extras: Record<string, string>,
 ): Promise<Record<string, string>> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  const env = inheritedEnvironment(run.config.bool("JOB_CLEAN_ENV"));
   const jobEnv = parameters.env ?? {};
   if (!isPlainObject(jobEnv)) throw new JobFailure("Bad job parameters: env must be a map");
   const render = jinjaEnabled(parameters);
@@ -97,6 +96,21 @@ export async function jobEnvironment(
   if (run.realm.s3_key) env.LAVA_S3_KEY = run.realm.s3_key;
   else delete env.LAVA_S3_KEY;
   if (run.config.bool("JOB_LOCAL_TMPDIR")) env.TMPDIR = makeUniqueDir(run.runDir, ".lava.", ".tmp");
+  return env;
+}
+
+/**
+ * What a job inherits from the worker. By default everything, as the original: AWS credentials in the
+ * worker's environment reach every job. JOB_CLEAN_ENV keeps only what programs need to find their tools,
+ * home, locale and time zone.
+ */
+const CLEAN_ENV_NAMES = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM"];
+function inheritedEnvironment(clean: boolean): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined) continue;
+    if (!clean || CLEAN_ENV_NAMES.includes(k) || k.startsWith("LC_")) env[k] = v;
+  }
   return env;
 }
 

@@ -1,11 +1,13 @@
 /** `log`: writes the augmented job spec to the worker log at INFO and succeeds. Payload and parameters are ignored. */
 import type { JobType } from "./types.ts";
 import { pyJsonDumps } from "../core/pyformat.ts";
+import { redact } from "../core/log.ts";
 
 export const logJob: JobType = {
   name: "log",
   async run(run) {
-    run.log.info(pyJsonDumps(sortKeysDeep(run.job), 4), {
+    // The dump is message text, which field redaction never sees: secret-named values are hidden first.
+    run.log.info(pyJsonDumps(sortKeysDeep(redact(run.job)), 4), {
       event_type: "job",
       job_id: run.job.job_id,
       run_id: run.job.run_id,

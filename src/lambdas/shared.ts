@@ -6,6 +6,8 @@
  * Bun-only APIs.
  */
 import type { Ports } from "../ports/index.ts";
+import { createLogger, parseLevel, type Logger } from "../core/log.ts";
+import { trackSecrets } from "../core/secrets.ts";
 
 /** The parts of the Lambda context object we use. */
 export interface LambdaContext {
@@ -17,37 +19,30 @@ export class LambdaConfigError extends Error {
   override name = "LambdaConfigError";
 }
 
-const LEVELS = { debug: 10, info: 20, warning: 30, error: 40 } as const;
-export type LambdaLevel = keyof typeof LEVELS;
-
-export interface LambdaLog {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warning(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
-
-function levelOf(text: string | undefined): LambdaLevel {
-  const t = (text ?? "info").trim().toLowerCase();
-  if (t === "warn") return "warning";
-  return t in LEVELS ? (t as LambdaLevel) : "info";
-}
+export type LambdaLog = Pick<Logger, "debug" | "info" | "warning" | "error">;
 
 /**
- * One JSON object per line (CloudWatch Logs Insights parses them). `LOGLEVEL` sets the threshold, as in
- * the original lambdas. `sink` is replaceable for tests.
+ * One JSON object per line (CloudWatch Logs Insights parses them), through the one logger every lava
+ * program uses, so the lambdas redact secrets exactly as the worker does. `LOGLEVEL` sets the threshold,
+ * as in the original lambdas. `sink` is replaceable for tests.
  */
 export function lambdaLog(
   program: string,
   env: NodeJS.ProcessEnv = process.env,
   sink: (line: string) => void = (line) => console.log(line),
 ): LambdaLog {
-  const threshold = LEVELS[levelOf(env.LOGLEVEL)];
-  const emit = (level: LambdaLevel) => (message: string, fields: Record<string, unknown> = {}) => {
-    if (LEVELS[level] < threshold) return;
-    sink(JSON.stringify({ timestamp: new Date().toISOString(), level: level.toUpperCase(), program, message, ...fields }));
-  };
-  return { debug: emit("debug"), info: emit("info"), warning: emit("warning"), error: emit("error") };
+  return createLogger({ level: levelOf(env.LOGLEVEL), json: true, jsonStyle: "dispatcher", eventSource: program, tag: program, colour: false, write: sink });
+}
+
+/** An unknown LOGLEVEL must not stop a lambda from starting: it logs at info. */
+function levelOf(text: string | undefined): string {
+  const t = (text ?? "info").trim();
+  try {
+    parseLevel(t);
+    return t;
+  } catch {
+    return "info";
+  }
 }
 
 /**
@@ -77,7 +72,7 @@ export function checkRealm(realm: string, ...lavaIds: string[]): void {
 /** AWS ports, opened once per warm lambda instance. */
 let portsPromise: Promise<Ports> | undefined;
 export function lambdaPorts(): Promise<Ports> {
-  portsPromise ??= import("../adapters/aws/index.ts").then(({ openAwsPorts }) => openAwsPorts());
+  portsPromise ??= import("../adapters/aws/index.ts").then(async ({ openAwsPorts }) => trackSecrets(await openAwsPorts()));
   return portsPromise;
 }
 

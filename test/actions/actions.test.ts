@@ -235,6 +235,26 @@ describe("email via an SMTP connection", () => {
   const smtp = startSmtpServer();
   afterAll(() => smtp.stop());
 
+  test("a user without tls is refused before anything is sent: the password would cross the network in clear", async () => {
+    h.ports.local.putParameter("/lava/test/smtp-pass-plain", "pl4in-secret", { secure: true });
+    await h.ports.tables.put(realmTable(REALM, "connections"), {
+      conn_id: "plain",
+      type: "email",
+      subtype: "smtp",
+      enabled: true,
+      host: "127.0.0.1",
+      port: smtp.port,
+      user: "lava",
+      password: "/lava/test/smtp-pass-plain",
+      from: "conn@x.org",
+    });
+    const before = smtp.messages.length;
+    const err = await runAction({ action: "email", email_conn: "plain", to: "a@x.org", subject: "s", message: "m" }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain("plain: refusing to send SMTP credentials without TLS");
+    expect((err as Error).message).not.toContain("pl4in-secret");
+    expect(smtp.messages.length).toBe(before);
+  });
+
   test("delivers to the local SMTP server, logging in with the password from the parameter store", async () => {
     h.ports.local.putParameter("/lava/test/smtp-pass", "p4ss", { secure: true });
     await h.ports.tables.put(realmTable(REALM, "connections"), {
@@ -250,7 +270,12 @@ describe("email via an SMTP connection", () => {
     });
     const attachment = join(h.root, "report.csv");
     await Bun.write(attachment, "a,b\n1,2\n");
-    await runAction({ action: "email", email_conn: "mail", to: ["r1@x.org", "r2@x.org"], subject: "Run {{ job.job_id }}", message: "body text", attachments: [attachment] });
+    // The test server speaks no TLS: plain AUTH is allowed explicitly.
+    await runAction(
+      { action: "email", email_conn: "mail", to: ["r1@x.org", "r2@x.org"], subject: "Run {{ job.job_id }}", message: "body text", attachments: [attachment] },
+      undefined,
+      { SMTP_ALLOW_PLAIN_AUTH: true },
+    );
     expect(smtp.messages.length).toBe(1);
     const m = smtp.messages[0]!;
     expect(m.from).toBe("conn@x.org");

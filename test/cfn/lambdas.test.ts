@@ -152,7 +152,16 @@ describe("lambda log", () => {
     log.info("hidden");
     log.error("shown", { job_id: "j" });
     expect(lines.length).toBe(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: "ERROR", program: "dispatch", message: "shown", job_id: "j" });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: "ERROR", event_source: "dispatch", message: "shown", job_id: "j" });
+  });
+
+  test("secret-named fields are redacted, as by the worker's logger", () => {
+    const lines: string[] = [];
+    const log = lambdaLog("s3trigger", {}, (l) => lines.push(l));
+    log.info("connecting", { password: "hunter2-secret", webhook_url: "https://hooks.example/T0/B0/xyz", job_id: "j" });
+    expect(lines.join("\n")).not.toContain("hunter2-secret");
+    expect(lines.join("\n")).not.toContain("hooks.example");
+    expect(JSON.parse(lines[0]!)).toMatchObject({ password: "********", webhook_url: "********", job_id: "j" });
   });
 });
 

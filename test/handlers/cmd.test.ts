@@ -154,6 +154,28 @@ describe("cmd", () => {
     }
   });
 
+  test("JOB_CLEAN_ENV: the worker's other variables stay out; PATH, HOME, the job's env and LAVA_* remain", async () => {
+    process.env.LAVA_T_WORKER_SECRET = "worker-only-value";
+    process.env.AWS_SECRET_ACCESS_KEY_T = "worker-aws-key";
+    try {
+      const run = h.jobRun({
+        job_id: "env/clean",
+        payload: `sh ${fixture("env.sh")} LAVA_T_WORKER_SECRET AWS_SECRET_ACCESS_KEY_T PATH LAVA_T_JOB LAVA_JOB_ID`,
+        parameters: { env: { LAVA_T_JOB: "job" } },
+      }, { config: { JOB_CLEAN_ENV: true } });
+      await cmdJob.run(run);
+      const out = await h.readObject(`${run.s3tmp}/stdout`);
+      expect(out).not.toContain("worker-only-value");
+      expect(out).not.toContain("worker-aws-key");
+      expect(out).toContain(`PATH=${process.env.PATH}\n`);
+      expect(out).toContain("LAVA_T_JOB=job\n");
+      expect(out).toContain("LAVA_JOB_ID=env/clean\n");
+    } finally {
+      delete process.env.LAVA_T_WORKER_SECRET;
+      delete process.env.AWS_SECRET_ACCESS_KEY_T;
+    }
+  });
+
   test("TMPDIR is a fresh .lava.*.tmp dir in the run dir when JOB_LOCAL_TMPDIR, else the worker's", async () => {
     const run = h.jobRun({ payload: `sh ${fixture("env.sh")} TMPDIR` });
     await cmdJob.run(run);

@@ -167,7 +167,8 @@ async function jumpStart(worker: Worker, ports: Ports): Promise<void> {
     for (const item of page.items) {
       const jobId = item.job_id;
       if (typeof jobId !== "string") {
-        worker.log.warning(`Jumpstart: Bad job spec: ${JSON.stringify(item)}`, f);
+        // Never the item itself: its parameters may hold secrets.
+        worker.log.warning(`Jumpstart: Bad job spec: job_id is not a string (fields: ${Object.keys(item).sort().join(", ")})`, f);
         continue;
       }
       try {

@@ -4,7 +4,7 @@
  * less than a leaked password.
  */
 const SECRET_NAME =
-  /(pass(word|wd|phrase)?$|^pwd$|secret|token|credential|private[_-]?key|access[_-]?key|api[_-]?key|session[_-]?key|client[_-]?key|sig(nature)?$|^authorization$|^cookie$)/i;
+  /(pass(word|wd|phrase)?$|^pwd$|secret|token|credential|private[_-]?key|access[_-]?key|api[_-]?key|session[_-]?key|client[_-]?key|sig(nature)?$|^authorization$|^cookie$|webhook|^url$|^dsn$|conn(ection)?[_-]?string)/i;
 
 export const REDACTED = "********";
 

@@ -32,6 +32,7 @@ import { sleepUnlessAborted } from "../sleep.ts";
 import { VisibilityKeeper } from "./visibility.ts";
 import { MessageDeleter } from "./deleter.ts";
 import { parseIsoTimestamp } from "../pyformat.ts";
+import { trackSecrets } from "../secrets.ts";
 
 export interface WorkerOptions {
   realm: string;
@@ -178,7 +179,8 @@ export class Worker {
     this.visibility = new VisibilityKeeper(ports.queues, this.queue, timeout, this.log);
     this.deleter = new MessageDeleter({ queues: ports.queues, queue: this.queue, log: this.log, held: () => this.busy });
     this.services = {
-      ports,
+      // Secrets read by a run are learnt as they are read, and cut from logs, events and error text.
+      ports: trackSecrets(ports),
       config: this.config,
       realmInfo: this.realmInfo,
       worker: this.opts.worker,

@@ -79,7 +79,8 @@ export function unmarshalValue(wire: Wire): AttributeValue {
         throw new Error(`Unsupported type passed: ${type}`);
     }
   }
-  throw new Error(`No value defined: ${JSON.stringify(wire)}`);
+  // The attribute itself is never quoted: it is item data and may be a secret.
+  throw new Error(`No value defined in an attribute with keys: ${Object.keys(wire ?? {}).join(", ") || "(none)"}`);
 }
 
 export function unmarshalItem(wire: Record<string, Wire>): Item {
