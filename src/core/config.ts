@@ -338,3 +338,76 @@ export class LavaConfig {
     }
   }
 }
+
+/** Every error found while compiling a configuration, each naming its variable and source. */
+export class ConfigErrors extends Error {
+  override name = "ConfigErrors";
+  constructor(readonly errors: readonly ConfigError[]) {
+    super(errors.map((e) => e.message).join("; "));
+  }
+}
+
+/**
+ * A configuration compiled once: the `LAVA_*` environment is copied when it is built, every variable is
+ * converted to its type then, and an invalid value fails the build (ConfigErrors) instead of a run later.
+ * Lookups return the converted values; nothing downstream parses text again. A worker builds one at start
+ * from the realm's `config` map (docs/WORKER.md: changes need a restart, as in the original).
+ */
+export class CompiledConfig extends LavaConfig {
+  private readonly typedValues = new Map<string, string | number | boolean | undefined>();
+  private readonly texts = new Map<string, string | undefined>();
+
+  constructor(realmConfig: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = process.env) {
+    super(realmConfig, snapshotLavaEnv(env));
+    const errors = this.validate();
+    if (errors.length) throw new ConfigErrors(errors);
+    for (const cv of CONFIG_VARS) {
+      this.typedValues.set(cv.name, this.typed(cv));
+      this.texts.set(cv.name, this.raw(cv.name));
+    }
+    Object.freeze(this);
+  }
+
+  override str(name: string): string {
+    const key = name.toUpperCase();
+    return this.texts.has(key) ? (this.texts.get(key) ?? "") : super.str(name);
+  }
+
+  override int(name: string): number {
+    return this.compiled(name, "int") ?? super.int(name);
+  }
+
+  override bool(name: string): boolean {
+    return this.compiled(name, "bool") ?? super.bool(name);
+  }
+
+  override seconds(name: string): number {
+    return this.compiled(name, "duration") ?? super.seconds(name);
+  }
+
+  override bytes(name: string): number {
+    return this.compiled(name, "size") ?? super.bytes(name);
+  }
+
+  override optionalSeconds(name: string): number | undefined {
+    const key = name.toUpperCase();
+    return this.typedValues.has(key) ? (this.typedValues.get(key) as number | undefined) : super.optionalSeconds(name);
+  }
+
+  /**
+   * The value converted at build time; undefined sends the caller to the base class, which raises the
+   * proper error (an unknown name, a variable with no value, a getter of the wrong type).
+   */
+  private compiled<T extends "int" | "duration" | "size" | "bool">(name: string, type: T): (T extends "bool" ? boolean : number) | undefined {
+    const key = name.toUpperCase();
+    const v = this.typedValues.get(key);
+    if (BY_NAME.get(key)?.type !== type || v === undefined) return undefined;
+    return v as T extends "bool" ? boolean : number;
+  }
+}
+
+function snapshotLavaEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (k.startsWith("LAVA_")) copy[k] = v;
+  return Object.freeze(copy);
+}

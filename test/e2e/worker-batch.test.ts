@@ -58,6 +58,19 @@ onBothBackends("dispatch and batch worker", (backend) => {
     expect(sent.sort()).toEqual(["ref/later", "ref/log", "ref/off", "ref/unset"]);
   }, 20_000);
 
+  test("worker: a bad configuration value stops it at start, naming the variable (exit 1, nothing received)", async () => {
+    const b = backend();
+    await b.putJob(jobs.log);
+    await dispatch(b, "ref/log");
+    const r = await lava(b, ["worker", "-r", REALM, "-w", WORKER, "--root", "--batch", "--wait", "1"], { LAVA_CMD_TIMEOUT: "10 parsecs" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('CMD_TIMEOUT: "10 parsecs" from environment variable LAVA_CMD_TIMEOUT is not a duration');
+    const attrs = await b.ports.queues.attributes(QUEUE);
+    expect(attrs.visible).toBe(1);
+    const [m] = await b.ports.queues.receive(QUEUE, { maxMessages: 1 });
+    await b.ports.queues.delete(QUEUE, m!.receiptHandle);
+  }, 20_000);
+
   test("-j: this worker's lavasched jobs with enabled true are dispatched with JUMPSTART_DELAY, no others", async () => {
     const b = backend();
     const sched = { type: "lavasched", worker: WORKER, payload: null, enabled: true, owner: "e2e", description: "sched" };

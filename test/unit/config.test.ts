@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CONFIG_VARS, ConfigError, LavaConfig, parseBool, parseDuration, parseInteger, parseSize } from "../../src/core/config.ts";
+import { CompiledConfig, CONFIG_VARS, ConfigError, ConfigErrors, LavaConfig, parseBool, parseDuration, parseInteger, parseSize } from "../../src/core/config.ts";
 import { renderConfigDoc } from "../../src/core/config-doc.ts";
 
 describe("parseDuration", () => {
@@ -176,5 +176,41 @@ describe("the variable table", () => {
     const doc = readFileSync(join(import.meta.dir, "../../docs/CONFIG.md"), "utf8");
     expect(doc).toBe(renderConfigDoc());
     for (const cv of CONFIG_VARS) expect(doc).toContain(`| ${cv.name} |`);
+  });
+});
+
+describe("CompiledConfig: typed once, at start", () => {
+  test("values are converted when it is built; later changes to the environment are not seen", () => {
+    const env: NodeJS.ProcessEnv = { LAVA_CMD_TIMEOUT: "5m", OTHER: "x" };
+    const c = new CompiledConfig({ pkg_timeout: "90s" }, env);
+    env.LAVA_CMD_TIMEOUT = "1s";
+    expect(c.seconds("CMD_TIMEOUT")).toBe(300);
+    expect(c.str("CMD_TIMEOUT")).toBe("5m");
+    expect(c.seconds("PKG_TIMEOUT")).toBe(90);
+    expect(c.resolve("CMD_TIMEOUT")).toEqual({ value: "5m", source: "env" });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  test("every bad value is reported at build time, each naming its variable and source", () => {
+    let err: unknown;
+    try {
+      new CompiledConfig({ STDERR_SIZE: "lots" }, { LAVA_CMD_TIMEOUT: "10 parsecs" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigErrors);
+    const errors = (err as ConfigErrors).errors;
+    expect(errors.map((e) => e.variable).sort()).toEqual(["CMD_TIMEOUT", "STDERR_SIZE"]);
+    expect(errors.find((e) => e.variable === "CMD_TIMEOUT")!.source).toBe("env");
+    expect(errors.find((e) => e.variable === "STDERR_SIZE")!.source).toBe("realm");
+  });
+
+  test("a getter of the wrong type and an unknown name still fail as on LavaConfig", () => {
+    const c = new CompiledConfig({}, {});
+    expect(() => c.int("CMD_TIMEOUT")).toThrow(ConfigError);
+    expect(() => c.bool("NO_SUCH_THING")).toThrow(ConfigError);
+    expect(c.optionalSeconds("EVENT_TTL")).toBe(172800);
+    expect(new CompiledConfig({ EVENT_TTL: "" }, {}).optionalSeconds("EVENT_TTL")).toBeUndefined();
+    expect(c.str("SES_FROM")).toBe("");
   });
 });

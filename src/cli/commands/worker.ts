@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { backendArgs, backendFrom, loggerFrom, portsFrom, str, type CommonOptions } from "../common.ts";
 import { explainMissingRealm, loggingArgs, noRealmMessage } from "../common.ts";
 import { UsageError } from "../../core/errors.ts";
-import { LavaConfig, parseDuration } from "../../core/config.ts";
+import { CompiledConfig, parseDuration } from "../../core/config.ts";
 import type { Logger } from "../../core/log.ts";
 import type { Ports } from "../../ports/index.ts";
 import { Worker, type WorkerOptions } from "../../core/worker/worker.ts";
@@ -76,7 +76,7 @@ async function serve(opts: WorkerOptions, flags: ServeFlags, ports: Ports, log: 
   const worker = new Worker(opts, {
     ports,
     log,
-    makeConfig: (realmConfig) => new LavaConfig(realmConfig),
+    makeConfig: (realmConfig) => new CompiledConfig(realmConfig),
     jobType: findJobType,
     actionKind: findActionKind,
     loadState: async (p, realm, defaults) => (await import("../../core/state.ts")).loadState(p, realm, defaults),
