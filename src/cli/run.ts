@@ -3,7 +3,8 @@
  * citty parses arguments and renders help; this layer adds what lava needs on top: unknown options
  * are usage errors, every failure is one line on stderr, and the status is 0 ok, 1 failure, 2 usage.
  */
-import { parseArgs, renderUsage, type ArgDef, type ArgsDef } from "citty";
+import { renderUsage, type ArgDef, type ArgsDef, type ParsedArgs } from "citty";
+import { parseCommandLine } from "./parse.ts";
 import { COMMANDS, findCommand, type LavaCommand } from "./commands/index.ts";
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from "../core/errors.ts";
 import { VERSION, platformTag } from "../core/version.ts";
@@ -16,7 +17,7 @@ export class CommandUnavailableError extends Error {
 
 /** Prints one error line; the status tells the shell what kind of failure it was. */
 export function reportError(prog: string, error: unknown): number {
-  if (error instanceof UsageError || isCittyUsageError(error)) {
+  if (error instanceof UsageError) {
     process.stderr.write(`${prog}: error: ${oneLine((error as Error).message)}\n`);
     return EXIT_USAGE;
   }
@@ -24,10 +25,6 @@ export function reportError(prog: string, error: unknown): number {
   process.stderr.write(`${prog}: ${oneLine(message)}\n`);
   if (process.env.LAVA_TRACEBACK && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return EXIT_FAILURE;
-}
-
-function isCittyUsageError(error: unknown): boolean {
-  return error instanceof Error && error.name === "CLIError";
 }
 
 function oneLine(text: string): string {
@@ -135,10 +132,10 @@ async function runCommandDef(cmd: LavaCommand, rawArgs: string[], prog: string, 
   if (wantsVersion(rawArgs) && !declares(argsDef, "version") && !declaresShort(argsDef, "v")) return printVersion(prog);
 
   const args = rewriteNoColourShort(rawArgs, argsDef);
-  checkOptions(args, argsDef);
-  const parsed = parseArgs(args, argsDef);
+  const parsed = parseCommandLine(args, argsDef);
   if (!cmd.run) return EXIT_OK;
-  const result = await cmd.run({ rawArgs: args, args: parsed, cmd: withMeta });
+  // citty's type has no arrays; `multiple` options are read with listArg().
+  const result = await cmd.run({ rawArgs: args, args: parsed as ParsedArgs, cmd: withMeta });
   return typeof result === "number" ? result : EXIT_OK;
 }
 
@@ -168,29 +165,9 @@ function printVersion(prog: string): number {
   return EXIT_OK;
 }
 
-interface OptionInfo {
-  takesValue: boolean;
-}
-
 function aliases(def: ArgDef): string[] {
   const a = (def as { alias?: string | string[] }).alias;
   return a === undefined ? [] : Array.isArray(a) ? a : [a];
-}
-
-const kebab = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
-const camel = (s: string): string => s.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
-
-function optionTable(argsDef: ArgsDef): Map<string, OptionInfo> {
-  const table = new Map<string, OptionInfo>();
-  for (const [name, def] of Object.entries(argsDef)) {
-    if (def.type === "positional") continue;
-    const takesValue = def.type === "string" || def.type === "enum";
-    for (const n of [name, kebab(name), camel(name), ...aliases(def)]) {
-      table.set(n, { takesValue });
-      if (!takesValue) table.set(`no-${n}`, { takesValue: false });
-    }
-  }
-  return table;
 }
 
 function declares(argsDef: ArgsDef, name: string): boolean {
@@ -215,47 +192,4 @@ function rewriteNoColourShort(args: string[], argsDef: ArgsDef): string[] {
     if (a === "-c" && shortC) return "--no-colour";
     return spelled[a] ?? a;
   });
-}
-
-/** Unknown options and missing option values are usage errors (citty itself accepts anything). */
-function checkOptions(args: string[], argsDef: ArgsDef): void {
-  const table = optionTable(argsDef);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--") return;
-    if (!a.startsWith("-") || a === "-" || /^-\d/.test(a)) continue;
-    if (a.startsWith("--")) {
-      const [name, inline] = splitOnce(a.slice(2), "=");
-      const info = table.get(name);
-      if (!info) throw new UsageError(`unknown option --${name}`);
-      if (info.takesValue && inline === undefined) {
-        if (!isValue(args[i + 1])) throw new UsageError(`option --${name} needs a value`);
-        i++;
-      }
-      continue;
-    }
-    // Short options may be bundled (-dj) and a value may follow directly (-rprod).
-    const letters = a.slice(1);
-    for (let j = 0; j < letters.length; j++) {
-      const info = table.get(letters[j]!);
-      if (!info) throw new UsageError(`unknown option -${letters[j]}`);
-      if (info.takesValue) {
-        if (j === letters.length - 1) {
-          if (!isValue(args[i + 1])) throw new UsageError(`option -${letters[j]} needs a value`);
-          i++;
-        }
-        break;
-      }
-    }
-  }
-}
-
-/** As argparse: the word after an option is its value unless it looks like another option (`-w --batch`). */
-function isValue(next: string | undefined): boolean {
-  return next !== undefined && (next === "-" || !next.startsWith("-") || /^-\d/.test(next));
-}
-
-function splitOnce(s: string, sep: string): [string, string | undefined] {
-  const i = s.indexOf(sep);
-  return i < 0 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)];
 }

@@ -5,6 +5,7 @@ import { backendArgs, explainMissingRealm, noRealmMessage, loggerFrom, loggingAr
 import { UsageError } from "../../core/errors.ts";
 import { LavaConfig, parseDuration } from "../../core/config.ts";
 import { dispatchJob } from "../../core/dispatch.ts";
+import { listArg, positionalArgs } from "../parse.ts";
 
 export default defineCommand({
   meta: { description: "Lava job dispatcher: send dispatch messages to worker queues." },
@@ -14,17 +15,19 @@ export default defineCommand({
     worker: { type: "string", alias: "w", valueHint: "WORKER", description: "Target worker; when absent it is read from the job (a disabled job is sent with a warning; the worker skips it)" },
     queue: { type: "string", alias: "q", valueHint: "NAME", description: "Queue name (default lava-<realm>-<worker>)" },
     delay: { type: "string", alias: "d", valueHint: "DURATION", description: "Delay the dispatch, 0 up to SQS_MAX_DELAY_MINS minutes; default 0" },
-    param: { type: "string", alias: "p", valueHint: "name=VALUE", description: "Dispatch parameter (repeatable; dotted names nest)" },
-    global: { type: "string", alias: "g", valueHint: "name=VALUE", description: "Dispatch global (repeatable; dotted names nest)" },
+    param: { type: "string", alias: "p", multiple: true, valueHint: "name=VALUE", description: "Dispatch parameter (repeatable; dotted names nest)" },
+    global: { type: "string", alias: "g", multiple: true, valueHint: "name=VALUE", description: "Dispatch global (repeatable; dotted names nest)" },
     "check-dispatch": { type: "boolean", description: "Send nothing when the NO_DISPATCH flag file exists" },
     ...backendArgs,
     ...loggingArgs,
   },
-  async run({ args, rawArgs }) {
+  async run({ args }) {
     const realm = realmFromOrUsage(args as CommonOptions);
     const config = new LavaConfig();
     const delaySeconds = delayArg(str(args.delay), config.int("SQS_MAX_DELAY_MINS"));
-    const { positionals, params, globals } = scanRepeated(rawArgs);
+    const positionals = positionalArgs(args);
+    const params = listArg(args, "param");
+    const globals = listArg(args, "global");
     if (positionals.length === 0) throw new UsageError("the following arguments are required: job-id");
     const parameters = expandArg(params, "-p, --param");
     const globalsMap = expandArg(globals, "-g, --global");
@@ -86,39 +89,6 @@ export function delayArg(text: string | undefined, maxMinutes: number): number {
     throw new UsageError(`Bad -d, --delay value: Must be between 0 and ${maxMinutes} minutes`);
   }
   return seconds;
-}
-
-const VALUE_OPTIONS = new Set(["-r", "--realm", "-w", "--worker", "-q", "--queue", "-d", "--delay", "--profile", "--backend", "-l", "--level", "--log", "--tag"]);
-
-/** Job ids and the repeatable -p/-g values, in order (citty keeps only the last of a repeated option). */
-export function scanRepeated(argv: string[]): { positionals: string[]; params: string[]; globals: string[] } {
-  const positionals: string[] = [];
-  const params: string[] = [];
-  const globals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--") {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    const target = a === "-p" || a === "--param" ? params : a === "-g" || a === "--global" ? globals : undefined;
-    if (target) {
-      target.push(argv[++i] ?? "");
-      continue;
-    }
-    const inline = /^(--param|--global)=(.*)$/s.exec(a) ?? /^(-p|-g)(.+)$/s.exec(a);
-    if (inline) {
-      (inline[1] === "--param" || inline[1] === "-p" ? params : globals).push(inline[2]!);
-      continue;
-    }
-    if (VALUE_OPTIONS.has(a)) {
-      i++;
-      continue;
-    }
-    if (a.startsWith("-") && a !== "-") continue;
-    positionals.push(a);
-  }
-  return { positionals, params, globals };
 }
 
 /** `name=VALUE` pairs into a map; dotted names become nested maps (values stay strings). */
