@@ -83,8 +83,19 @@ export function findByTag(tag: string): TaggedProcess[] {
 
 /** True when the worker process a tag names has gone: no such pid, a zombie, or the pid now names another process. */
 export function isTagOwnerGone(tag: ProcessTag): boolean {
-  const stat = procStat(tag.workerPid);
-  return stat === undefined || stat.state === "Z" || stat.startTicks !== tag.workerStartTicks;
+  return isWorkerGone(tag.workerPid, tag.workerStartTicks);
+}
+
+/** True when the process `pid` that started at `startTicks` has gone. Without /proc only the pid can be checked. */
+export function isWorkerGone(pid: number, startTicks: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ESRCH") return true;
+  }
+  const stat = procStat(pid);
+  if (stat === undefined) return false;
+  return stat.state === "Z" || stat.startTicks !== startTicks;
 }
 
 /** Sends `signal` to each pid, ignoring processes that are already gone. */
