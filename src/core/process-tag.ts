@@ -98,13 +98,18 @@ export function isWorkerGone(pid: number, startTicks: number): boolean {
   return stat.state === "Z" || stat.startTicks !== startTicks;
 }
 
-/** Sends `signal` to each pid, ignoring processes that are already gone. */
+/**
+ * Sends `signal` to each pid. A process already gone (ESRCH) is what we wanted; one we may not signal
+ * (EPERM: it became another user's between the look and the kill) is beyond our reach, and killing the
+ * others matters more than reporting it.
+ */
 export function signalEach(pids: readonly number[], signal: NodeJS.Signals): void {
   for (const pid of pids) {
     try {
       process.kill(pid, signal);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "ESRCH" && code !== "EPERM") throw e;
     }
   }
 }
