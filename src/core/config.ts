@@ -67,6 +67,7 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   v("General", "PAYLOAD_DOWNLOADER", "str", "v2", "Payload downloader version: `v1` (deprecated) or `v2`."),
   v("General", "PAYLOAD_SETTLING_TIME", "int", "1", "Seconds to wait before using a downloaded payload (avoids 'text file busy')."),
   v("General", "CHECK_FOR_ZOMBIES", "bool", "true", "On shutdown, stop waiting for job threads once no run areas remain."),
+  v("General", "KILL_GRACE_PERIOD", "duration", "2s", "When a cmd, exe or pkg job times out, its processes get SIGTERM, then SIGKILL this much later if any is left (also applied to the orphans of a dead worker at start).", { extension: true }),
   v("General", "JUMPSTART_DELAY", "duration", "15s", "Delay of the dispatches made by `--jump-start`."),
   v("General", "CONN_APP_NAME", "str", "lv-{{ realm }}-{{ job_id }}", "Jinja template for database client application names."),
   v("General", "STATE_TTL", "duration", "7d", "Default time to live of a state-table item."),

@@ -1,36 +1,50 @@
 /**
- * Runs a job's command in its own process group, so that a timeout, a hard stop or the end of the run can
- * kill everything it started, including background grandchildren that ignore SIGTERM.
+ * Runs one step of a job (a cmd, exe or pkg command) so that the worker can end every process it starts:
+ * its process group, and every process that left the group (setsid, double fork) but still carries the
+ * step's tag in its environment (process-tag.ts). See docs/WORKER.md, "Processes of a run".
  *
  * Guarantees (tested in test/handlers/process.test.ts):
  * - the child is a session and process-group leader (pgid = pid), stdin is /dev/null;
  * - stdout/stderr go to the given files (or the worker console in dev mode), so a flood never blocks us;
- * - on timeout the group gets SIGTERM, then SIGKILL after `graceSeconds`; the outcome is `timedOut`;
- * - after the leader exits, for any reason, the group is SIGKILLed: no process of the tree outlives the run;
- * - an aborted `signal` (worker hard stop) SIGKILLs the group at once.
+ * - on timeout the group and the tagged processes get SIGTERM, then SIGKILL after `graceSeconds` unless all
+ *   are gone by then; the outcome is `timedOut` with the time from start to the signal that ended the step;
+ * - when the step ends, for any reason, the group and the tagged processes are SIGKILLed: no process of the
+ *   tree outlives the step (a background child is killed when the command that started it exits);
+ * - an aborted `signal` (worker hard stop) SIGKILLs them at once.
  */
-import { closeSync, openSync, readSync, fstatSync, readFileSync, readdirSync } from "node:fs";
+import { closeSync, openSync, readSync, fstatSync } from "node:fs";
 import { constants as osConstants } from "node:os";
+import { listPids, procStat } from "./procfs.ts";
+import { PROCESS_TAG_VAR, findByTag, killAllFound, newProcessTag, signalEach, type TagOwner } from "./process-tag.ts";
 
 export interface ProcessOptions {
   argv: string[];
   cwd: string;
-  /** The complete environment of the child (nothing is inherited implicitly). */
+  /** The complete environment of the child (nothing is inherited implicitly); the step's tag is added. */
   env: Record<string, string>;
   /** File paths for output; "inherit" streams to the worker's own stdout/stderr (dev mode). */
   stdout: string | "inherit";
   stderr: string | "inherit";
   timeoutSeconds: number;
-  /** Time between SIGTERM and SIGKILL after a timeout. */
+  /** Time between SIGTERM and SIGKILL after a timeout (KILL_GRACE_PERIOD). */
   graceSeconds?: number;
   signal?: AbortSignal;
+  /** Realm and worker named in the step's tag, so a later worker can find the step's orphans. */
+  owner?: TagOwner;
   /** Called once the child has started, with its pid (= pgid). */
   onStart?(pid: number): void;
 }
 
 export type ProcessOutcome =
   | { kind: "exited"; pid: number; exitStatus: number }
-  | { kind: "timedOut"; pid: number; timeoutSeconds: number }
+  | {
+      kind: "timedOut";
+      pid: number;
+      timeoutSeconds: number;
+      /** Seconds from the start to the signal that ended the step: the SIGTERM, or the SIGKILL after the grace period. */
+      killedAfterSeconds: number;
+      killSignal: "SIGTERM" | "SIGKILL";
+    }
   | { kind: "aborted"; pid: number };
 
 /** Exit status lava reports for a timed-out job (as the original). */
@@ -97,11 +111,13 @@ export async function runProcessGroup(opts: ProcessOptions): Promise<ProcessOutc
   const executable = resolveExecutable(opts.argv[0]!, opts.env, opts.cwd);
   const stdout = openOutput(opts.stdout);
   const stderr = openOutput(opts.stderr);
+  const tag = newProcessTag(opts.owner ?? { realm: "", worker: "" });
+  const startedAt = performance.now();
   let child: ReturnType<typeof Bun.spawn>;
   try {
     child = Bun.spawn([executable, ...opts.argv.slice(1)], {
       cwd: opts.cwd,
-      env: opts.env,
+      env: { ...opts.env, [PROCESS_TAG_VAR]: tag },
       stdin: "ignore",
       stdout,
       stderr,
@@ -117,53 +133,85 @@ export async function runProcessGroup(opts: ProcessOptions): Promise<ProcessOutc
   }
   const pid = child.pid;
   opts.onStart?.(pid);
-  return supervise(child, pid, opts);
+  return supervise(child, { pid, tag, startedAt }, opts);
 }
 
-async function supervise(
-  child: { exited: Promise<number>; exitCode: number | null; signalCode: NodeJS.Signals | number | null },
-  pid: number,
-  opts: ProcessOptions,
-): Promise<ProcessOutcome> {
-  let reason: "timeout" | "abort" | undefined;
-  let killTimer: ReturnType<typeof setTimeout> | undefined;
-  const graceMs = (opts.graceSeconds ?? DEFAULT_KILL_GRACE_SECONDS) * 1000;
-  let killAt = Infinity;
-  const onAbort = () => {
-    reason ??= "abort";
-    killGroup(pid, "SIGKILL");
-  };
-  if (opts.signal?.aborted) onAbort();
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const timer = setTimeout(() => {
-    reason ??= "timeout";
-    killGroup(pid, "SIGTERM");
-    killAt = Date.now() + graceMs;
-    // A leader that ignores SIGTERM would never exit: the hard kill must not depend on it exiting.
-    killTimer = setTimeout(() => killGroup(pid, "SIGKILL"), graceMs);
-  }, opts.timeoutSeconds * 1000);
+/** The processes of one step: its process group (pgid = the leader's pid) and whatever carries its tag. */
+interface StepTree {
+  pid: number;
+  tag: string;
+  startedAt: number;
+}
+
+type Child = { exited: Promise<number>; exitCode: number | null; signalCode: NodeJS.Signals | number | null };
+
+async function supervise(child: Child, tree: StepTree, opts: ProcessOptions): Promise<ProcessOutcome> {
+  const { pid } = tree;
+  let leaderExited = false;
+  void child.exited.then(() => (leaderExited = true));
+  let outcome: ProcessOutcome | undefined;
   try {
-    await child.exited;
-    // The leader is gone; the rest of the group keeps what is left of its grace period before the hard kill.
-    if (reason === "timeout") await waitForGroupGone(pid, killAt - Date.now());
+    const first = await firstOf(child.exited, opts.timeoutSeconds * 1000, opts.signal);
+    if (first === "abort") outcome = { kind: "aborted", pid };
+    if (first === "timeout") {
+      const termAfter = secondsSince(tree.startedAt);
+      signalTree(tree, "SIGTERM");
+      const graceMs = (opts.graceSeconds ?? DEFAULT_KILL_GRACE_SECONDS) * 1000;
+      const gone = await waitForTreeGone(tree, () => leaderExited, graceMs, opts.signal);
+      outcome = gone
+        ? { kind: "timedOut", pid, timeoutSeconds: opts.timeoutSeconds, killedAfterSeconds: termAfter, killSignal: "SIGTERM" }
+        : { kind: "timedOut", pid, timeoutSeconds: opts.timeoutSeconds, killedAfterSeconds: secondsSince(tree.startedAt), killSignal: "SIGKILL" };
+    }
   } finally {
-    clearTimeout(timer);
-    clearTimeout(killTimer);
-    opts.signal?.removeEventListener("abort", onAbort);
-    // Background children must not outlive the run, whatever happened.
-    killGroup(pid, "SIGKILL");
+    // Whatever happened, nothing the step started outlives it: background children included.
+    await killTree(tree);
   }
-  if (reason === "abort") return { kind: "aborted", pid };
-  if (reason === "timeout") return { kind: "timedOut", pid, timeoutSeconds: opts.timeoutSeconds };
+  await child.exited;
+  if (outcome) return outcome;
   const signal = child.signalCode;
   const exitStatus = child.exitCode ?? -(typeof signal === "number" ? signal : signalNumber(signal ?? ""));
   return { kind: "exited", pid, exitStatus };
 }
 
-/** Waits until no process is left in the group, or `ms` passes. */
-async function waitForGroupGone(pgid: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline && groupHasLiveMembers(pgid)) await Bun.sleep(50);
+function secondsSince(start: number): number {
+  return (performance.now() - start) / 1000;
+}
+
+/** Which comes first: the leader's exit, the timeout, or the abort of `signal`. */
+function firstOf(exited: Promise<number>, timeoutMs: number, signal?: AbortSignal): Promise<"exited" | "timeout" | "abort"> {
+  return new Promise((resolve) => {
+    const done = (what: "exited" | "timeout" | "abort"): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(what);
+    };
+    const onAbort = (): void => done("abort");
+    const timer = setTimeout(() => done("timeout"), timeoutMs);
+    if (signal?.aborted) return done("abort");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    void exited.then(() => done("exited"));
+  });
+}
+
+function signalTree(tree: StepTree, signal: NodeJS.Signals): void {
+  killGroup(tree.pid, signal);
+  signalEach(findByTag(tree.tag).map((p) => p.pid), signal);
+}
+
+/** SIGKILLs the group and every tagged process, again until none is left (a forking process is caught next round). */
+async function killTree(tree: StepTree): Promise<void> {
+  killGroup(tree.pid, "SIGKILL");
+  await killAllFound(() => findByTag(tree.tag));
+}
+
+/** Waits until the leader has exited and no process of the tree is left; false when `ms` passes or `signal` aborts first. */
+async function waitForTreeGone(tree: StepTree, leaderExited: () => boolean, ms: number, signal?: AbortSignal): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    if (leaderExited() && !groupHasLiveMembers(tree.pid) && findByTag(tree.tag).length === 0) return true;
+    if (performance.now() >= deadline || signal?.aborted) return false;
+    await Bun.sleep(Math.min(50, Math.max(1, deadline - performance.now())));
+  }
 }
 
 function groupHasLiveMembers(pgid: number): boolean {
@@ -177,30 +225,10 @@ function groupHasLiveMembers(pgid: number): boolean {
 }
 
 function listGroup(pgid: number): number[] {
-  const members: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return [pgid];
-  }
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = procStat(Number(name));
-    if (stat && stat.pgrp === pgid) members.push(Number(name));
-  }
-  return members;
-}
-
-function procStat(pid: number): { state: string; pgrp: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name may contain spaces and parentheses; fields resume after the last ')'.
-    const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return { state: rest[0]!, pgrp: Number(rest[2]) };
-  } catch {
-    return undefined;
-  }
+  const pids = listPids();
+  // Without /proc the group is known only by its leader.
+  if (pids.length === 0) return [pgid];
+  return pids.filter((pid) => procStat(pid)?.pgrp === pgid);
 }
 
 /** True when `pid` exists and is not a zombie. */

@@ -183,7 +183,9 @@ export async function runStep(run: JobRun, step: Step, result: StepsResult): Pro
       stdout: run.dev ? "inherit" : step.stdoutPath,
       stderr: run.dev ? "inherit" : step.stderrPath,
       timeoutSeconds: step.timeoutSeconds,
+      graceSeconds: Math.max(0, run.config.seconds("KILL_GRACE_PERIOD")),
       signal: run.signal,
+      owner: { realm: run.job.realm, worker: run.job.worker },
     });
   } catch (e) {
     if (e instanceof ProcessStartError) throw new JobFailure(e.message);
@@ -191,7 +193,8 @@ export async function runStep(run: JobRun, step: Step, result: StepsResult): Pro
   }
   if (outcome.kind === "aborted") throw new JobFailure("Killed: the worker is stopping");
   if (outcome.kind === "timedOut") {
-    failure = `Timed out after ${pythonFloat(outcome.timeoutSeconds)} seconds`;
+    // The original's words, with the time the step was really killed (after the grace period when SIGTERM was not enough).
+    failure = `Timed out after ${pythonFloat(Math.round(outcome.killedAfterSeconds * 10) / 10)} seconds`;
     result.exit_status = entry.exit_status = STATUS_TIMEOUT;
   } else {
     entry.exit_status = outcome.exitStatus;

@@ -5,6 +5,11 @@ import { cmdJob } from "../../src/handlers/cmd.ts";
 import { renderTemplate } from "../../src/jinja/index.ts";
 import { JobFailure, type JobResult } from "../../src/handlers/types.ts";
 import { eventually, fixture, isProcessAlive, openHarness, type Harness } from "./harness.ts";
+import { parseProcessTag, PROCESS_TAG_VAR } from "../../src/core/process-tag.ts";
+
+function reportedSeconds(message: string): number {
+  return Number(/after (\S+) seconds/.exec(message)?.[1]);
+}
 
 let h: Harness;
 beforeAll(async () => {
@@ -79,11 +84,13 @@ describe("cmd", () => {
     expect(err.data).toBeNull();
   });
 
-  test("timeout: exit status 28, 'Timed out after N seconds', and no process of the tree survives", async () => {
+  test("timeout: exit status 28, 'Timed out after N seconds' with the time of the SIGKILL, KILL_GRACE_PERIOD later; nothing survives", async () => {
     const pidFile = join(h.root, "cmd-timeout.pids");
-    const run = h.jobRun({ payload: `sh ${fixture("fork-ignore-term.sh")} ${pidFile}`, parameters: { timeout: "1s" } });
+    const run = h.jobRun({ payload: `sh ${fixture("fork-ignore-term.sh")} ${pidFile}`, parameters: { timeout: "1s" } }, { config: { KILL_GRACE_PERIOD: "0.5s" } });
     const err = await failure(cmdJob.run(run));
-    expect(err.message).toBe("Timed out after 1.0 seconds");
+    expect(err.message).toMatch(/^Timed out after \d+\.\d seconds$/);
+    expect(reportedSeconds(err.message)).toBeGreaterThanOrEqual(1.5);
+    expect(reportedSeconds(err.message)).toBeLessThan(3);
     expect(err.data).toMatchObject({ exit_status: 28, output: [{ exit_status: 28 }] });
     expect(err.data).not.toHaveProperty("error");
     const pids = readFileSync(pidFile, "utf8").trim().split(/\s+/).map(Number);
@@ -91,9 +98,25 @@ describe("cmd", () => {
     expect(await eventually(() => pids.every((p) => !isProcessAlive(p)), 5000)).toBe(true);
   });
 
-  test("CMD_TIMEOUT applies when the job gives no timeout", async () => {
+  test("CMD_TIMEOUT applies when the job gives no timeout; a command that obeys SIGTERM is reported at the timeout", async () => {
     const err = await failure(cmdJob.run(h.jobRun({ payload: `sh ${fixture("hang.sh")}` }, { config: { CMD_TIMEOUT: "0.5" } })));
-    expect(err.message).toBe("Timed out after 0.5 seconds");
+    expect(err.message).toMatch(/^Timed out after \d+\.\d seconds$/);
+    // The default 2 s grace period was not needed.
+    expect(reportedSeconds(err.message)).toBeGreaterThanOrEqual(0.5);
+    expect(reportedSeconds(err.message)).toBeLessThan(2);
+  });
+
+  test("processes a command leaves behind outside its group are killed when it exits, and carry realm and worker in their tag", async () => {
+    const pidFile = join(h.root, "cmd-escape.pids");
+    const run = h.jobRun({ payload: `sh ${fixture("setsid-escape.sh")} ${pidFile} exit` });
+    expect((await cmdJob.run(run)).exit_status).toBe(0);
+    const pids = readFileSync(pidFile, "utf8").trim().split(/\s+/).map(Number);
+    expect(pids.length).toBe(2);
+    expect(pids.filter((p) => isProcessAlive(p))).toEqual([]);
+    const tagRun = h.jobRun({ payload: `sh ${fixture("env.sh")} ${PROCESS_TAG_VAR}` });
+    await cmdJob.run(tagRun);
+    const tag = parseProcessTag((await h.readObject(`${tagRun.s3tmp}/stdout`)).trim().slice(PROCESS_TAG_VAR.length + 1));
+    expect(tag).toMatchObject({ workerPid: process.pid, realm: tagRun.job.realm, worker: tagRun.job.worker });
   });
 
   test("a flood of output on both streams completes and is uploaded whole", async () => {

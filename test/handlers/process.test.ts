@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isProcessAlive, ProcessStartError, readHeadOrTail, runProcessGroup, STATUS_TIMEOUT } from "../../src/core/process.ts";
+import { parseProcessTag, PROCESS_TAG_VAR } from "../../src/core/process-tag.ts";
 import { eventually, fixture } from "./harness.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lava-process-"));
@@ -83,7 +84,7 @@ describe("runProcessGroup", () => {
       timeoutSeconds: 0.5,
       graceSeconds: 0.3,
     });
-    expect(outcome).toMatchObject({ kind: "timedOut", timeoutSeconds: 0.5 });
+    expect(outcome).toMatchObject({ kind: "timedOut", timeoutSeconds: 0.5, killSignal: "SIGKILL" });
     const pids = pidsIn(pidFile);
     expect(pids.length).toBe(2);
     expect(await eventually(() => pids.every((p) => !isProcessAlive(p)), 3000)).toBe(true);
@@ -113,6 +114,65 @@ describe("runProcessGroup", () => {
     expect((await running).kind).toBe("aborted");
     const pids = pidsIn(pidFile);
     expect(await eventually(() => pids.every((p) => !isProcessAlive(p)), 3000)).toBe(true);
+  });
+
+  test("timeout: children that left the group (setsid, double fork) and ignore SIGTERM are killed too", async () => {
+    const pidFile = join(dir, "escape-timeout.pids");
+    const outcome = await runProcessGroup({
+      argv: ["sh", fixture("setsid-escape.sh"), pidFile],
+      cwd: dir,
+      env,
+      ...files(),
+      timeoutSeconds: 0.5,
+      graceSeconds: 0.3,
+    });
+    expect(outcome).toMatchObject({ kind: "timedOut", killSignal: "SIGKILL" });
+    const pids = pidsIn(pidFile);
+    expect(pids.length).toBe(2);
+    // Gone (or a zombie waiting for init) by the time the step is over, not some time later.
+    expect(pids.filter((p) => isProcessAlive(p))).toEqual([]);
+  });
+
+  test("after a normal exit, children that left the group are killed", async () => {
+    const pidFile = join(dir, "escape-exit.pids");
+    const outcome = await runProcessGroup({ argv: ["sh", fixture("setsid-escape.sh"), pidFile, "exit"], cwd: dir, env, ...files(), timeoutSeconds: 10 });
+    expect(outcome).toMatchObject({ kind: "exited", exitStatus: 0 });
+    const pids = pidsIn(pidFile);
+    expect(pids.length).toBe(2);
+    expect(pids.filter((p) => isProcessAlive(p))).toEqual([]);
+  });
+
+  test("an abort kills children that left the group at once", async () => {
+    const pidFile = join(dir, "escape-abort.pids");
+    const controller = new AbortController();
+    const running = runProcessGroup({ argv: ["sh", fixture("setsid-escape.sh"), pidFile], cwd: dir, env, ...files(), timeoutSeconds: 60, signal: controller.signal });
+    expect(await eventually(() => { try { return pidsIn(pidFile).length === 2; } catch { return false; } })).toBe(true);
+    controller.abort();
+    expect((await running).kind).toBe("aborted");
+    expect(pidsIn(pidFile).filter((p) => isProcessAlive(p))).toEqual([]);
+  });
+
+  test("each step's processes carry their own tag naming this worker process, realm and worker", async () => {
+    const tags: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const f = files();
+      await runProcessGroup({ argv: ["sh", fixture("env.sh"), PROCESS_TAG_VAR], cwd: dir, env, ...f, timeoutSeconds: 10, owner: { realm: "r1", worker: "w.1" } });
+      tags.push(readFileSync(f.stdout, "utf8").trim().slice(PROCESS_TAG_VAR.length + 1));
+    }
+    expect(tags[0]).not.toBe(tags[1]);
+    for (const tag of tags) expect(parseProcessTag(tag)).toMatchObject({ workerPid: process.pid, realm: "r1", worker: "w.1" });
+  });
+
+  test("timeout report: SIGTERM time when the tree obeys it, SIGKILL time (after the grace period) when it does not", async () => {
+    const obeys = await runProcessGroup({ argv: ["sh", fixture("hang.sh")], cwd: dir, env, ...files(), timeoutSeconds: 0.3, graceSeconds: 5 });
+    expect(obeys).toMatchObject({ kind: "timedOut", killSignal: "SIGTERM" });
+    if (obeys.kind !== "timedOut") throw new Error("unreachable");
+    expect(obeys.killedAfterSeconds).toBeGreaterThanOrEqual(0.29);
+    expect(obeys.killedAfterSeconds).toBeLessThan(5);
+    const ignores = await runProcessGroup({ argv: ["sh", fixture("fork-ignore-term.sh"), join(dir, "report.pids")], cwd: dir, env, ...files(), timeoutSeconds: 0.3, graceSeconds: 0.5 });
+    expect(ignores).toMatchObject({ kind: "timedOut", killSignal: "SIGKILL", timeoutSeconds: 0.3 });
+    if (ignores.kind !== "timedOut") throw new Error("unreachable");
+    expect(ignores.killedAfterSeconds).toBeGreaterThanOrEqual(0.79);
   });
 
   test("flooding both streams does not block: everything lands in the files", async () => {

@@ -14,6 +14,7 @@ import { WorkerMetrics } from "../../core/worker/metrics.ts";
 import { ignoreSoftSignals, installSignalHandlers } from "../../core/worker/signals.ts";
 import { acquirePidfile, isDaemonChild, pidfilePath, spawnDaemon } from "../../core/worker/daemon.ts";
 import { ec2InstanceId } from "../../core/worker/instance.ts";
+import { cleanUpAfterDeadWorkers } from "../../core/orphans.ts";
 import { dispatchJob } from "../../core/dispatch.ts";
 import { realmTable } from "../../core/names.ts";
 
@@ -86,6 +87,9 @@ async function serve(opts: WorkerOptions, flags: ServeFlags, ports: Ports, log: 
   });
   try {
     await worker.start();
+    // Before the first receive: a dead worker's runs must not go on beside their redelivered copies.
+    const graceSeconds = Math.max(0, worker.config.seconds("KILL_GRACE_PERIOD"));
+    await cleanUpAfterDeadWorkers({ realm: opts.realm, ownTmp: worker.workerTmp, graceSeconds, log });
   } catch (err) {
     log.error((err as Error).message, { event_type: "worker" });
     if (isMissingRealm(err, opts.realm)) process.stderr.write(`lava worker: ${noRealmMessage(opts.realm)}\n`);
