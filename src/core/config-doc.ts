@@ -37,16 +37,20 @@ export function renderConfigDoc(): string {
     "- **Integer**: a decimal integer.",
     "- **String**: any text. \"none\" as a default means unset.",
     "",
+    "The **Used** column says whether this version reads the variable: \"not yet implemented\" marks variables",
+    "of the original whose job type or connector this version does not have yet (they are accepted and ignored).",
+    "",
     "A value that does not convert fails with a `ConfigError` naming the variable, where the value came from",
     "(environment or realm) and the value.",
     "",
   ];
   for (const [group, vars] of groups) {
-    out.push(`## ${group}`, "", "| Name | Type | Default | Description |", "|---|---|---|---|");
+    out.push(`## ${group}`, "", "| Name | Type | Default | Used | Description |", "|---|---|---|---|---|");
     for (const cv of vars) {
       const dflt = cv.defaultDoc ?? (typeof cv.default === "string" ? `\`${cv.default}\`` : "none");
       const doc = cv.extension ? `${cv.doc} *(lava-ts only: a Python worker ignores it.)*` : cv.doc;
-      out.push(`| ${cv.name} | ${TYPE_NAMES[cv.type]} | ${cell(dflt)} | ${cell(doc)} |`);
+      const used = cv.planned ? "not yet implemented" : "used";
+      out.push(`| ${cv.name} | ${TYPE_NAMES[cv.type]} | ${cell(dflt)} | ${used} | ${cell(doc)} |`);
     }
     out.push("");
   }

@@ -172,6 +172,17 @@ describe("the variable table", () => {
     expect(new LavaConfig({}, {}).validate()).toEqual([]);
   });
 
+  test("a variable is marked planned exactly when no source file outside the config table reads it", () => {
+    const sources = [...new Bun.Glob("src/**/*.ts").scanSync({ cwd: join(import.meta.dir, "../..") })]
+      .filter((f) => f !== "src/core/config.ts" && f !== "src/core/config-doc.ts")
+      .map((f) => readFileSync(join(import.meta.dir, "../..", f), "utf8"))
+      .join("\n");
+    const read = (name: string) => new RegExp(`["'\`]${name}["'\`]`).test(sources);
+    expect(CONFIG_VARS.filter((v) => !v.planned && !read(v.name)).map((v) => v.name)).toEqual([]);
+    expect(CONFIG_VARS.filter((v) => v.planned && read(v.name)).map((v) => v.name)).toEqual([]);
+    expect(CONFIG_VARS.filter((v) => v.planned).length).toBeGreaterThan(0);
+  });
+
   test("docs/CONFIG.md is generated from the table and lists every variable", () => {
     const doc = readFileSync(join(import.meta.dir, "../../docs/CONFIG.md"), "utf8");
     expect(doc).toBe(renderConfigDoc());
