@@ -158,10 +158,10 @@ describe("LavaConfig", () => {
 });
 
 describe("the variable table", () => {
-  test("has the original's 68 variables plus LOGLEVEL, each once", () => {
+  test("has the original's 68 variables plus LOGLEVEL and our PKG_MAX_UNPACKED_SIZE, PKG_MAX_ENTRIES, each once", () => {
     const names = CONFIG_VARS.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names.length).toBe(69);
+    expect(names.length).toBe(71);
     for (const n of ["TMPDIR", "SQL_QUOTECHAR", "SP_LIST_QUOTECHAR", "SMB_TIMEOUT", "NO_DISPATCH", "S3TRIGGER_DEDUP_CACHE_SIZE", "PG_COPY_TIMEOUT"]) {
       expect(names).toContain(n);
     }
