@@ -18,7 +18,7 @@
  * must land inside the directory: a chain of links that each look harmless can still climb out.
  */
 import { createReadStream } from "node:fs";
-import { link, lstat, mkdir, open, opendir, readlink, realpath, rm, symlink, unlink, type FileHandle } from "node:fs/promises";
+import { link, lstat, mkdir, open, opendir, readdir, readlink, realpath, rm, symlink, unlink, type FileHandle } from "node:fs/promises";
 import { constants as fsConstants } from "node:fs";
 import { basename, dirname, join, posix, sep } from "node:path";
 import { Readable } from "node:stream";
@@ -174,12 +174,25 @@ async function writeFileMember(path: string, mode: number, data: AsyncIterable<U
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const fh = await createExclusive(path, mode);
   try {
-    for await (const chunk of data) {
-      signal.throwIfAborted();
-      await fh.write(chunk);
-    }
+    for await (const chunk of abortable(data, signal)) await fh.write(chunk);
   } finally {
     await fh.close();
+  }
+}
+
+/** Iterates `source` until it ends or `signal` fires (then the source is closed and the reason thrown). */
+async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const it = source[Symbol.asyncIterator]();
+  const stopped = aborted(signal);
+  stopped.catch(() => undefined);
+  try {
+    for (;;) {
+      const next = await Promise.race([it.next(), stopped]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    if (signal.aborted) void it.return?.();
   }
 }
 
@@ -230,8 +243,13 @@ async function unpackTar(pkg: string, dir: string, budget: Budget, signal: Abort
   const stream = await decompressedTar(pkg, signal);
   const symlinks = new Set<string>();
   let failure: unknown;
+  // Stops the member being written, whether the unpack was cancelled or the archive refused mid-stream.
+  const halt = new AbortController();
+  const onAbort = () => fail(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
   const fail = (e: unknown) => {
     failure ??= e;
+    if (!halt.signal.aborted) halt.abort(failure);
   };
   let writing: Promise<void> = Promise.resolve();
   const parser = new tar.Parser({
@@ -253,7 +271,7 @@ async function unpackTar(pkg: string, dir: string, budget: Budget, signal: Abort
   });
   parser.on("entry", (entry: tar.ReadEntry) => {
     writing = writing
-      .then(() => (failure === undefined ? writeTarEntry(dir, entry, signal) : undefined))
+      .then(() => (failure === undefined ? writeTarEntry(dir, entry, halt.signal) : undefined))
       .catch(fail)
       .finally(() => entry.resume());
   });
@@ -280,6 +298,7 @@ async function unpackTar(pkg: string, dir: string, budget: Budget, signal: Abort
     await Promise.race([parsed, aborted(signal)]).catch(fail);
   }
   await writing;
+  signal.removeEventListener("abort", onAbort);
   if (failure !== undefined) throw failure;
 }
 
@@ -610,7 +629,8 @@ async function extractZipEntry(fh: FileHandle, pkg: string, e: ZipEntry, dir: st
 async function checkLinksResolveInside(dir: string, signal: AbortSignal): Promise<void> {
   const root = await realpath(dir);
   const walk = async (path: string): Promise<void> => {
-    for await (const entry of await opendir(path)) {
+    const entries = (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
       signal.throwIfAborted();
       const full = join(path, entry.name);
       if (entry.isSymbolicLink()) {
