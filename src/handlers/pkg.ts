@@ -5,9 +5,10 @@
  * to `<s3tmp>/<base>.stdout|.stderr`; each package's directory is removed after its run; the first failure
  * stops the job.
  *
- * Divergences from the original, both for safety: archives whose members could land outside their directory
- * are refused (see unpack.ts), and the entry point must lie inside the package (the original joins paths
- * blindly, so an absolute or `..` command escapes it).
+ * Divergences from the original, all for safety (docs/SECURITY.md "Archive limits"): archives whose members
+ * or links could land outside their directory, or that expand past PKG_MAX_UNPACKED_SIZE / PKG_MAX_ENTRIES,
+ * are refused (see unpack.ts); the entry point must lie inside the package, on paper and after resolving
+ * links (the original joins paths blindly, so an absolute or `..` command escapes it).
  */
 import { realpath, rm } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";

@@ -18,7 +18,7 @@
  * must land inside the directory: a chain of links that each look harmless can still climb out.
  */
 import { createReadStream } from "node:fs";
-import { link, lstat, mkdir, open, opendir, readdir, readlink, realpath, rm, symlink, unlink, type FileHandle } from "node:fs/promises";
+import { chmod, link, lstat, mkdir, open, opendir, readdir, readlink, realpath, rm, symlink, unlink, type FileHandle } from "node:fs/promises";
 import { constants as fsConstants } from "node:fs";
 import { basename, dirname, join, posix, sep } from "node:path";
 import { Readable } from "node:stream";
@@ -137,7 +137,10 @@ function checkMember(m: Member, symlinks: Set<string>): void {
   if (m.name.startsWith("/")) throw new UnpackError(`Refusing member with absolute path: ${m.name}`);
   if (name.split("/").includes("..")) throw new UnpackError(`Refusing member with '..' in its path: ${m.name}`);
   if (m.kind === "other") throw new UnpackError(`Refusing special file member: ${m.name}`);
-  if (underSymlink(name, symlinks)) throw new UnpackError(`Refusing member under a symlink of the same archive: ${m.name}`);
+  // A directory member named like an earlier link would have its mode set through the link.
+  if (underSymlink(name, symlinks) || (m.kind === "dir" && symlinks.has(name))) {
+    throw new UnpackError(`Refusing member under a symlink of the same archive: ${m.name}`);
+  }
   if (m.kind === "symlink" || m.kind === "hardlink") {
     const target = m.linkTarget ?? "";
     // A symlink target is relative to the link's own directory; a hard link's to the archive root.
@@ -170,11 +173,18 @@ export function checkMembers(members: Member[]): void {
 // Writing members. Files are created with O_EXCL|O_NOFOLLOW, so a write never follows a link; a name that
 // exists already (a later member of the same name) is replaced, as tar and unzip do.
 
-async function writeFileMember(path: string, mode: number, data: AsyncIterable<Uint8Array>, signal: AbortSignal): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+async function writeFileMember(
+  path: string,
+  mode: number,
+  data: AsyncIterable<Uint8Array>,
+  signal: AbortSignal,
+  mtime?: Date,
+): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   const fh = await createExclusive(path, mode);
   try {
     for await (const chunk of abortable(data, signal)) await fh.write(chunk);
+    if (mtime) await fh.utimes(mtime, mtime);
   } finally {
     await fh.close();
   }
@@ -214,7 +224,7 @@ async function removeExisting(path: string): Promise<void> {
 }
 
 async function writeSymlink(path: string, target: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await mkdir(dirname(path), { recursive: true });
   try {
     await symlink(target, path);
   } catch (e) {
@@ -225,8 +235,10 @@ async function writeSymlink(path: string, target: string): Promise<void> {
 }
 
 async function writeDirectory(path: string, mode: number): Promise<void> {
-  // Owner rwx always, so the members inside can be written.
-  await mkdir(path, { recursive: true, mode: mode | 0o700 });
+  if ((await lstat(path).catch(() => undefined))?.isSymbolicLink()) throw new UnpackError(`Refusing directory member over a symlink: ${path}`);
+  await mkdir(path, { recursive: true });
+  // Owner rwx always, so the members inside can be written. (Never follows a link: checkMember refused any.)
+  await chmod(path, mode | 0o700);
 }
 
 /** Leaves `dir` empty after a refused or failed unpack. */
@@ -288,14 +300,14 @@ async function unpackTar(pkg: string, dir: string, budget: Budget, signal: Abort
       if (first) refuseNestedCompression(pkg, chunk);
       first = false;
       budget.produced(chunk.length);
-      if (!parser.write(chunk)) await drained(parser, signal, () => failure !== undefined);
+      if (!parser.write(chunk)) await drained(parser, halt.signal);
     }
   } catch (e) {
     fail(e);
   }
   if (failure === undefined) {
     parser.end();
-    await Promise.race([parsed, aborted(signal)]).catch(fail);
+    await Promise.race([parsed, halted(halt.signal)]);
   }
   await writing;
   signal.removeEventListener("abort", onAbort);
@@ -309,25 +321,26 @@ function refuseNestedCompression(pkg: string, chunk: Uint8Array): void {
   }
 }
 
-function drained(parser: tar.Parser, signal: AbortSignal, failed: () => boolean): Promise<void> {
-  if (failed()) return Promise.resolve();
-  return new Promise((resolve, reject) => {
+/** Waits for the parser to want more input, or for the unpack to be halted (the caller then stops). */
+function drained(parser: tar.Parser, halt: AbortSignal): Promise<void> {
+  if (halt.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
     const done = () => {
       parser.off("drain", done);
       parser.off("error", done);
-      clearInterval(poll);
-      signal.removeEventListener("abort", onAbort);
+      halt.removeEventListener("abort", done);
       resolve();
     };
-    const onAbort = () => {
-      done();
-      reject(signal.reason);
-    };
-    // A write failure in the entry chain stops consuming the entry; notice it instead of waiting forever.
-    const poll = setInterval(() => failed() && done(), 50);
     parser.on("drain", done);
     parser.on("error", done);
-    signal.addEventListener("abort", onAbort, { once: true });
+    halt.addEventListener("abort", done, { once: true });
+  });
+}
+
+function halted(halt: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (halt.aborted) resolve();
+    halt.addEventListener("abort", () => resolve(), { once: true });
   });
 }
 
@@ -345,11 +358,11 @@ async function writeTarEntry(dir: string, entry: tar.ReadEntry, signal: AbortSig
     case "dir":
       return writeDirectory(path, mode);
     case "file":
-      return writeFileMember(path, mode, entry as AsyncIterable<Uint8Array>, signal);
+      return writeFileMember(path, mode, entry as AsyncIterable<Uint8Array>, signal, entry.mtime);
     case "symlink":
       return writeSymlink(path, entry.linkpath!);
     case "hardlink":
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await mkdir(dirname(path), { recursive: true });
       await unlink(path).catch(() => undefined);
       return link(join(dir, entry.linkpath!), path);
     default:

@@ -261,6 +261,16 @@ describe("containment on resolved paths", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  test("a directory member named like a link that leads out is refused (its mode would be set out there)", async () => {
+    const entries: ArchiveEntry[] = [...climbingChain(1), { name: "p1/", type: "dir", mode: 0o777 }];
+    const { pkg, dir, sandbox } = stage("dirover.tar", makeTar(entries));
+    const before = statSync(sandbox).mode;
+    const err = await unpackPackage(pkg, dir, opts()).catch((e) => e);
+    expect(err).toBeInstanceOf(UnpackError);
+    expect(err.message).toBe("Refusing member under a symlink of the same archive: p1/");
+    expect(statSync(sandbox).mode).toBe(before);
+  });
+
   test("links that stay inside, and dangling links whose target would be inside, are kept", async () => {
     const entries: ArchiveEntry[] = [
       { name: "sub/", type: "dir" },

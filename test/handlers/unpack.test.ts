@@ -57,6 +57,7 @@ describe("tar packages", () => {
     expect(readFileSync(join(dir, "bin/run.sh"), "utf8")).toBe("#!/bin/sh\necho run\n");
     expect(lstatSync(join(dir, "bin/run.sh")).mode & 0o100).toBe(0o100);
     expect(lstatSync(join(dir, "link-inside")).isSymbolicLink()).toBe(true);
+    expect(lstatSync(join(dir, "data.txt")).mtimeMs).toBe(1_700_000_000_000);
   });
 
   for (const [what, entries, message] of [...hostile, ["a hard link escaping the directory", hardlinkEscape, "Refusing hardlink that escapes"] as const]) {
