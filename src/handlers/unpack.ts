@@ -85,10 +85,10 @@ export async function unpackPackage(pkg: string, dir: string, opts: UnpackOption
     await unpack(pkg, dir, new Budget(opts.limits), signal);
     await checkLinksResolveInside(dir, signal);
   } catch (e) {
-    await emptyDirectory(dir);
     // Whatever a cancelled stream threw, the cause is the abort.
-    if (signal.aborted) throw signal.reason;
-    throw e;
+    const cause = signal.aborted ? signal.reason : e;
+    await emptyDirectory(dir);
+    throw cause;
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener("abort", onStop);
