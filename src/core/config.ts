@@ -87,6 +87,8 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   v("pkg jobs", "PKG_TIMEOUT", "duration", "10m", "Run timeout of a pkg job."),
   v("pkg jobs", "PKG_MAX_PAYLOAD_SIZE", "size", "20M", "Largest pkg payload."),
   v("pkg jobs", "PKG_UNPACK_TIMEOUT", "duration", "30s", "Timeout for unpacking a pkg payload."),
+  v("pkg jobs", "PKG_MAX_UNPACKED_SIZE", "size", "1GiB", "Largest expanded size of one pkg package (tar: the decompressed tar stream; zip: the members' contents). Enforced while unpacking; see docs/SECURITY.md.", { extension: true }),
+  v("pkg jobs", "PKG_MAX_ENTRIES", "int", "50000", "Most members (files, directories, links) one pkg package may have.", { extension: true }),
   v("docker jobs", "DOCKER_TIMEOUT", "duration", "10m", "Run timeout of a docker container.", { planned: true }),
   v("dag jobs", "DAG_WORKERS", "int", () => String(cpus()), "Default number of dag worker threads.", { defaultDoc: "CPU count", planned: true }),
   v("dag jobs", "DAG_MAX_WORKERS", "int", () => String(4 * cpus()), "Largest number of dag worker threads.", { defaultDoc: "4 × CPU count", planned: true }),

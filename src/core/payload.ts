@@ -9,7 +9,8 @@
  * files sorted within the item, items in the order given; sub-prefixes are ignored.
  * v1 (deprecated): one string; any sub-prefix is an error; files land directly in the target dir, all sorted.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { parseS3Uri, s3Uri, type ObjectInfo, type ObjectStore } from "../ports/index.ts";
@@ -111,12 +112,13 @@ function checkSize(obj: ObjectInfo, req: PayloadRequest): void {
 async function fetchObject(objects: ObjectStore, obj: ObjectInfo, dir: string): Promise<string> {
   const path = join(dir, basename(obj.key));
   await Bun.write(path, new Response(await objects.get(obj.uri)));
-  // Flushed to disk before anyone executes it (the original's "Text file busy" defence).
-  const fd = openSync(path, "r");
+  // Flushed to disk before anyone executes it (the original's "Text file busy" defence); off the event loop,
+  // since flushing a large package can take a while.
+  const fh = await open(path, "r");
   try {
-    fsyncSync(fd);
+    await fh.sync();
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
   return path;
 }

@@ -5,11 +5,12 @@
  * to `<s3tmp>/<base>.stdout|.stderr`; each package's directory is removed after its run; the first failure
  * stops the job.
  *
- * Divergences from the original, both for safety: archives whose members could land outside their directory
- * are refused (see unpack.ts), and the entry point must lie inside the package (the original joins paths
- * blindly, so an absolute or `..` command escapes it).
+ * Divergences from the original, all for safety (docs/SECURITY.md "Archive limits"): archives whose members
+ * or links could land outside their directory, or that expand past PKG_MAX_UNPACKED_SIZE / PKG_MAX_ENTRIES,
+ * are refused (see unpack.ts); the entry point must lie inside the package, on paper and after resolving
+ * links (the original joins paths blindly, so an absolute or `..` command escapes it).
  */
-import { rmSync } from "node:fs";
+import { realpath, rm } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
 import { makeUniqueDir } from "../core/payload.ts";
 import {
@@ -25,7 +26,7 @@ import {
   type StepsResult,
 } from "./common.ts";
 import { JobFailure, type JobRun, type JobType } from "./types.ts";
-import { unpackPackage } from "./unpack.ts";
+import { isInside, unpackPackage } from "./unpack.ts";
 
 const OPTIONAL = ["args", "command", "connections", "env", "jinja", "timeout", "vars", "main"] as const;
 
@@ -48,11 +49,11 @@ export const pkgJob: JobType = {
       const dir = makeUniqueDir(run.runDir, `${i + 1}.`, ".pkg");
       try {
         await unpack(run, pkg, dir, result);
-        const entry = entryPoint(dir, tokens[0]!);
+        const entry = await entryPoint(dir, tokens[0]!);
         makeUserExecutable(entry);
         await runStep(run, fileStep([entry, ...args], dir, basename(pkg), env, timeoutSeconds), result);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        await rm(dir, { recursive: true, force: true });
       }
     }
     return result;
@@ -84,7 +85,15 @@ function payloadUris(run: JobRun): string {
 
 async function unpack(run: JobRun, pkg: string, dir: string, result: StepsResult): Promise<void> {
   try {
-    await unpackPackage(pkg, dir, { timeoutSeconds: run.config.seconds("PKG_UNPACK_TIMEOUT") });
+    await unpackPackage(pkg, dir, {
+      timeoutSeconds: run.config.seconds("PKG_UNPACK_TIMEOUT"),
+      limits: {
+        maxBytes: run.config.bytes("PKG_MAX_UNPACKED_SIZE"),
+        maxBytesText: run.config.raw("PKG_MAX_UNPACKED_SIZE") ?? run.config.str("PKG_MAX_UNPACKED_SIZE"),
+        maxEntries: run.config.int("PKG_MAX_ENTRIES"),
+      },
+      signal: run.signal,
+    });
   } catch (e) {
     const message = (e as Error).message;
     result.exit_status = 1;
@@ -93,11 +102,25 @@ async function unpack(run: JobRun, pkg: string, dir: string, result: StepsResult
   }
 }
 
-function entryPoint(dir: string, path: string): string {
+/**
+ * The entry point's path inside the package. Checked twice: on the text (no `..` or absolute path) and on the
+ * real file system, so a path through links that leave the package is refused too.
+ */
+async function entryPoint(dir: string, path: string): Promise<string> {
   const full = resolve(dir, path);
   const rel = relative(dir, full);
-  if (rel === "" || rel.startsWith("..") || resolve(dir, rel) !== full) {
-    throw new JobFailure(`Bad command: ${path}: the entry point must be inside the package`);
+  const outside = () => new JobFailure(`Bad command: ${path}: the entry point must be inside the package`);
+  if (rel === "" || rel.startsWith("..") || resolve(dir, rel) !== full) throw outside();
+  const entry = join(dir, rel);
+  let real: string;
+  try {
+    real = await realpath(entry);
+  } catch (e) {
+    // A missing entry point fails in makeUserExecutable with the original's message.
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return entry;
+    throw e;
   }
-  return join(dir, rel);
+  const root = await realpath(dir);
+  if (real === root || !isInside(root, real)) throw outside();
+  return entry;
 }

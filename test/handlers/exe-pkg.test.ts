@@ -3,7 +3,7 @@ import { exeJob } from "../../src/handlers/exe.ts";
 import { pkgJob } from "../../src/handlers/pkg.ts";
 import { JobFailure } from "../../src/handlers/types.ts";
 import { realmTable } from "../../src/core/names.ts";
-import { makeTar, makeZip } from "../fixtures/archives.ts";
+import { makeTar, makeZip, tarBomb, type ArchiveEntry } from "../fixtures/archives.ts";
 import { BUCKET, openHarness, type Harness } from "./harness.ts";
 
 let h: Harness;
@@ -31,6 +31,12 @@ beforeAll(async () => {
   await put("pkg/evil.tar", makeTar([run, { name: "../evil", content: "x" }]));
   await put("pkg/abs.tar", makeTar([run, { name: "/tmp/lava-abs-evil", content: "x" }]));
   await put("pkg/link.zip", makeZip([run, { name: "out", type: "symlink", target: "../../.." }]));
+  // d -> ., p1 -> d/.., p2 -> p1/.., ...: every target reads as "." but p40 really is /.
+  const chain: ArchiveEntry[] = [{ name: "d", type: "symlink", target: "." }, { name: "p1", type: "symlink", target: "d/.." }];
+  for (let i = 2; i <= 40; i++) chain.push({ name: `p${i}`, type: "symlink", target: `p${i - 1}/..` });
+  await put("pkg/climb.tar", makeTar([run, ...chain]));
+  await put("pkg/bomb.tar.gz", tarBomb(1024));
+  await put("pkg/paxbomb.tar.gz", tarBomb(1024, undefined, { paxHeader: true }));
   await put("pkg/fail.tar", makeTar([{ name: "run.sh", content: "#!/bin/sh\necho pkg-fail >&2\nexit 7\n" }]));
   await h.ports.tables.put(realmTable("test", "connections"), { conn_id: "pg1", type: "postgres", enabled: true, host: "h", port: 5432 });
 });
@@ -145,6 +151,55 @@ describe("pkg", () => {
     expect(err.message).toMatch(/^Cannot unpack .* into .*\.pkg: /);
     expect(err.message).toContain(reason);
     expect(err.data).toEqual({ exit_status: 1, output: [], error: reason });
+  });
+
+  test("an entry point reached through links climbing out of the package never runs", async () => {
+    const run = h.jobRun({ type: "pkg", payload: "pkg/climb.tar", parameters: { command: "p40/bin/sh -c 'echo escaped'" } });
+    const err = await failure(pkgJob.run(run));
+    const reason = "Refusing symlink that resolves outside the package directory: p1 -> d/..";
+    expect(err.message).toContain(reason);
+    expect(err.data).toEqual({ exit_status: 1, output: [], error: reason });
+  });
+
+  test("a decompression bomb fails the run with an error naming PKG_MAX_UNPACKED_SIZE", async () => {
+    const run = h.jobRun({ type: "pkg", payload: "pkg/bomb.tar.gz", parameters: { command: "run.sh" } }, { config: { PKG_MAX_UNPACKED_SIZE: "16MiB" } });
+    const err = await failure(pkgJob.run(run));
+    const reason = "Package expands to more than PKG_MAX_UNPACKED_SIZE (16MiB)";
+    expect(err.message).toMatch(/^Cannot unpack .* into .*\.pkg: /);
+    expect(err.data).toEqual({ exit_status: 1, output: [], error: reason });
+  });
+
+  test("PKG_MAX_ENTRIES is read from the config", async () => {
+    const run = h.jobRun({ type: "pkg", payload: "pkg/climb.tar", parameters: { command: "run.sh" } }, { config: { PKG_MAX_ENTRIES: "10" } });
+    const err = await failure(pkgJob.run(run));
+    expect(err.data).toEqual({ exit_status: 1, output: [], error: "Package has more than PKG_MAX_ENTRIES (10) members" });
+  });
+
+  test("while one run unpacks a big stream, another run proceeds and timers keep firing", async () => {
+    // The pax bomb is streamed up to the cap (256 MiB decompressed and skipped): real work for a while.
+    // The lag bound (500 ms) is a bound, not a timing: a synchronous inflate of the bomb stalls for seconds.
+    let last = performance.now();
+    let maxLag = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxLag = Math.max(maxLag, now - last - 10);
+      last = now;
+    }, 10);
+    try {
+      const bomb = pkgJob.run(h.jobRun({ type: "pkg", payload: "pkg/paxbomb.tar.gz", parameters: { command: "run.sh" } }, { config: { PKG_MAX_UNPACKED_SIZE: "256MiB" } }));
+      const good = pkgJob.run(h.jobRun({ type: "pkg", payload: "pkg/pkg.tar.gz", parameters: { command: "run.sh" } }));
+      const [bombOutcome, goodOutcome] = await Promise.allSettled([bomb, good]);
+      expect(bombOutcome.status).toBe("rejected");
+      expect(((bombOutcome as PromiseRejectedResult).reason as JobFailure).data).toEqual({
+        exit_status: 1,
+        output: [],
+        error: "Package expands to more than PKG_MAX_UNPACKED_SIZE (256MiB)",
+      });
+      expect(goodOutcome.status).toBe("fulfilled");
+      expect(maxLag).toBeLessThan(500);
+    } finally {
+      clearInterval(timer);
+    }
   });
 
   test("a failing entry point: status, stderr head, outputs", async () => {
