@@ -16,8 +16,7 @@
  * - hard stop (second signal, SIGTERM): job process groups are killed, every held message is made
  *   visible again at once, exit 143.
  */
-import { mkdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { NotFoundError, PortError, ThrottledError, type Item, type Ports, type QueueMessage } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
@@ -32,6 +31,7 @@ import { sleepUnlessAborted } from "../sleep.ts";
 import { VisibilityKeeper } from "./visibility.ts";
 import { MessageDeleter } from "./deleter.ts";
 import { parseIsoTimestamp } from "../pyformat.ts";
+import { ensurePrivateDir, octal } from "../private-dir.ts";
 
 export interface WorkerOptions {
   realm: string;
@@ -154,8 +154,10 @@ export class Worker {
     // Handlers and templates see the whole entry (x-* keys included), as the original passes it.
     this.realmInfo = { ...realm.item, realm: realm.realm, s3_payloads: realm.s3_payloads, s3_temp: realm.s3_temp, config: realm.config };
     // A `.` in the worker name is kept; the original's Path.with_suffix would replace it (platform.md §4.2).
-    this.workerTmp = join(this.config.str("TMPDIR"), this.opts.realm, `${this.opts.worker}.${this.deps.pid}`);
-    await mkdir(this.workerTmp, { recursive: true, mode: 0o700 });
+    // Checked level by level: the tmp area sits in a directory other users can write to (private-dir.ts).
+    const tmp = ensurePrivateDir(this.config.str("TMPDIR"), [this.opts.realm, `${this.opts.worker}.${this.deps.pid}`]);
+    this.workerTmp = tmp.path;
+    for (const f of tmp.fixed) this.log.warning(`${f.path} was mode ${octal(f.from)}: made private (0700)`, { event_type: "worker" });
     this.events = new EventWriter({
       ports,
       realm: this.opts.realm,
