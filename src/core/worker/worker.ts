@@ -17,7 +17,7 @@
  *   visible again at once, exit 143.
  */
 import { rm } from "node:fs/promises";
-import { NotFoundError, PortError, ThrottledError, type Item, type Ports, type QueueMessage } from "../../ports/index.ts";
+import { NotFoundError, PortError, StorageFullError, StoreLostError, ThrottledError, type Item, type Ports, type QueueMessage } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { workerQueueName } from "../names.ts";
@@ -295,14 +295,26 @@ export class Worker {
     });
   }
 
-  /** ReceiveMessage with the original's retry schedule (0,1,2,3,4 s); gives up by throwing. */
+  /**
+   * ReceiveMessage with the original's retry schedule (0,1,2,3,4 s); gives up by throwing. A full disk
+   * (local realm) does not count: the worker waits for space, since exiting would give up the outcomes of
+   * the runs it holds. A lost store (database deleted under us) ends the worker at once.
+   */
   private async receive(max: number): Promise<QueueMessage[]> {
     let lastError: unknown;
+    let diskFull = false;
     for (let attempt = 0; attempt < RECEIVE_ATTEMPTS; attempt++) {
       if (attempt > 0 && !(await sleepUnlessAborted(attempt * 1000, this.wake.signal))) return [];
       try {
         return await this.deps.ports.queues.receive(this.queue, { maxMessages: max, waitSeconds: this.opts.waitSeconds });
       } catch (err) {
+        if (err instanceof StoreLostError) throw err;
+        if (err instanceof StorageFullError) {
+          if (!diskFull) this.log.error(`Disk full: cannot take messages from ${this.queue} until space is freed`, { event_type: "worker" });
+          diskFull = true;
+          attempt = 0;
+          continue;
+        }
         lastError = err;
         this.log.warning(`receive from ${this.queue}: ${(err as Error).message}`, { event_type: "worker" });
       }
