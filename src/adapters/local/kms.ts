@@ -1,5 +1,6 @@
 /**
- * A stand-in for KMS, for `secure` state items in a local realm. NOT real key management: the master
+ * A stand-in for KMS, for `secure` state items, SecureString parameters and secrets of a local realm
+ * (services.ts seals those at rest). NOT real key management: the master
  * key is a file (`<home>/kms.key`, mode 0600) next to the data it protects, so anyone who can read the
  * home can decrypt. It keeps secure values out of plain sight in the database and makes the round trip
  * behave like KMS: the ciphertext names its key id, and decrypt needs no key id.
