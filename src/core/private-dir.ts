@@ -66,7 +66,7 @@ export function ensurePrivateDir(root: string, levels: string[], uid = currentUi
 
 /**
  * Whether a flag file (NO_DISPATCH) counts: it exists and was made by this user or root. One planted by
- * another user in a shared directory is ignored: `owner` then names who made it, for the warning.
+ * another user in a shared directory is ignored: `ignoredOwner` then names who made it, for the warning.
  */
 export function flagFileSet(path: string, uid = currentUid()): { set: boolean; ignoredOwner?: number } {
   let st: Stats;
