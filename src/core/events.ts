@@ -8,7 +8,7 @@
  * list); different runs are written concurrently, up to `concurrency` at a time. Events of a run that
  * are waiting together share one UpdateItem, so a short job costs one events write, not three.
  */
-import { ThrottledError, type AttributeValue, type Item, type Ports } from "../ports/index.ts";
+import { StorageFullError, ThrottledError, type AttributeValue, type Item, type Ports } from "../ports/index.ts";
 import { realmTable } from "./names.ts";
 import type { Logger } from "./log.ts";
 import { isoLocal, naiveUtc, truncateToSeconds } from "./pyformat.ts";
@@ -129,6 +129,8 @@ export class EventWriter {
   written = 0;
   /** UpdateItem requests made (several events of a run may share one). */
   writes = 0;
+  /** Set while writes fail on a full disk: "disk full" is logged once per episode, not per attempt. */
+  private diskFull = false;
 
   constructor(opts: EventWriterOptions) {
     this.opts = {
@@ -275,6 +277,8 @@ export class EventWriter {
    * or is unavailable the write is retried with back-off until it lands: the worker deletes a message only
    * after its run's events are written, so giving up would lose the outcome. Other errors (a bad request,
    * access denied) cannot heal by retrying: the events are given up and logged, as on a hard stop.
+   * A full disk (StorageFullError, local realm) heals when space is freed: retried the same way, logged
+   * once as "disk full" until a write lands again.
    */
   private async write(batch: PendingEvent[]): Promise<void> {
     const last = batch[batch.length - 1]!;
@@ -284,9 +288,14 @@ export class EventWriter {
         this.writes++;
         await this.opts.ports.tables.update(this.table, last.key, { set: last.item, append: { log: batch.map((e) => e.entry) } });
         this.written += batch.length;
+        if (this.diskFull) {
+          this.diskFull = false;
+          this.opts.log.info(`Writing to ${this.table} again: disk space available`, fields);
+        }
         return;
       } catch (err) {
-        if (!(err instanceof ThrottledError) || this.opts.stopSignal?.aborted) {
+        const full = err instanceof StorageFullError;
+        if (!(full || err instanceof ThrottledError) || this.opts.stopSignal?.aborted) {
           this.lost += batch.length;
           const statuses = batch.map((e) => String(e.item.status)).join(", ");
           this.opts.log.error(
@@ -296,7 +305,15 @@ export class EventWriter {
           return;
         }
         const delay = Math.min(5000, this.opts.backoffMs * 2 ** Math.min(attempt - 1, 16));
-        if (attempt <= this.opts.throttleAttempts || attempt % 12 === 0) {
+        if (full) {
+          if (!this.diskFull) {
+            this.diskFull = true;
+            this.opts.log.error(
+              `Disk full: cannot write to ${this.table}; job ${last.key.job_id} (${last.key.run_id}) and its message wait until space is freed (${(err as Error).message})`,
+              fields,
+            );
+          }
+        } else if (attempt <= this.opts.throttleAttempts || attempt % 12 === 0) {
           this.opts.log.warning(`Throttled or unavailable writing to ${this.table} (attempt ${attempt}); retrying in ${delay} ms`, fields);
         }
         if (this.opts.stopSignal) await sleepUnlessAborted(delay, this.opts.stopSignal);

@@ -20,3 +20,19 @@ export class ConditionFailedError extends PortError {
 export class ThrottledError extends PortError {
   override name = "ThrottledError";
 }
+
+/**
+ * The backend has no room to write (a full disk under a local realm). Nothing was written; the same write
+ * may succeed once space is freed, so callers that must not lose it (the event writer) keep retrying.
+ */
+export class StorageFullError extends PortError {
+  override name = "StorageFullError";
+}
+
+/**
+ * The store went away under the process (a local realm's database file deleted or replaced while open):
+ * writes would go to a file nobody will read again. Not retryable; the process should stop.
+ */
+export class StoreLostError extends PortError {
+  override name = "StoreLostError";
+}

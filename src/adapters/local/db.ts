@@ -5,10 +5,19 @@
  * worker process) wait for the lock instead of failing. Every read-modify-write runs in
  * `BEGIN IMMEDIATE`, which takes the write lock up front, so two processes never both act on what they
  * read (for example, never both receive the same queue message).
+ *
+ * The file and its `-wal`/`-shm` companions are 0600 (SQLite gives the companions the database's mode),
+ * and `secure_delete` overwrites deleted content, so a dispatch's parameters do not linger in free pages.
+ * A full disk is a StorageFullError (retryable), whether SQLite says "database or disk is full" or, as it
+ * does when it cannot grow the `-shm` file at open, "disk I/O error". A database file deleted or replaced
+ * while open is noticed before each write and each receive (device and inode of the path against those
+ * seen at open) and is a StoreLostError: SQLite would otherwise carry on writing into the unlinked file.
  */
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { statfsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import { StorageFullError, StoreLostError } from "../../ports/errors.ts";
+import { privateFile, type Warn } from "./home.ts";
 
 /** How long a writer waits for another process's transaction before SQLite reports "database is locked". */
 export const BUSY_TIMEOUT_MS = 15_000;
@@ -136,21 +145,95 @@ CREATE TABLE IF NOT EXISTS local_email (
 `;
 
 /** Opens (creating when absent) the realm database at `path` and brings its schema up to date. */
-export function openDatabase(path: string): Database {
-  mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { create: true, strict: true });
-  db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  // Switching to WAL needs a moment of exclusive access; when several processes open a fresh file at
-  // once, one of them may see SQLITE_BUSY here even with busy_timeout set, so retry briefly.
-  retryBusy(() => db.run("PRAGMA journal_mode = WAL"));
-  db.run("PRAGMA synchronous = NORMAL");
-  retryBusy(() => db.transaction(() => db.run(SCHEMA)).immediate());
-  return db;
+export function openDatabase(path: string, warn?: Warn): Database {
+  return mapStorageErrors(path, () => {
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) privateFile(file, { create: file === path, warn });
+    const db = new Database(path, { create: true, strict: true });
+    try {
+      db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.run("PRAGMA secure_delete = ON");
+      // Switching to WAL needs a moment of exclusive access; when several processes open a fresh file at
+      // once, one of them may see SQLITE_BUSY here even with busy_timeout set, so retry briefly.
+      retryBusy(() => db.run("PRAGMA journal_mode = WAL"));
+      db.run("PRAGMA synchronous = NORMAL");
+      retryBusy(() => db.transaction(() => db.run(SCHEMA)).immediate());
+    } catch (err) {
+      db.close(false);
+      throw err;
+    }
+    identities.set(db, { path, ...fileIdentity(path) });
+    return db;
+  });
 }
 
 /** Runs `fn` in a `BEGIN IMMEDIATE` transaction: the write lock is held from the first statement. */
 export function writeTransaction<T>(db: Database, fn: () => T): T {
-  return retryBusy(() => db.transaction(fn).immediate());
+  const path = assertDatabaseFile(db);
+  return mapStorageErrors(path, () => retryBusy(() => db.transaction(fn).immediate()));
+}
+
+/** What the database file was at open: the path, and the device and inode it named then. */
+interface Identity {
+  path: string;
+  dev: number;
+  ino: number;
+}
+
+const identities = new WeakMap<Database, Identity>();
+
+/**
+ * Throws StoreLostError when the database's path no longer names the file opened (deleted, or replaced by
+ * another file). Returns the path. Cheap (one stat): called before every write and every receive.
+ */
+export function assertDatabaseFile(db: Database): string {
+  const opened = identities.get(db);
+  if (!opened) throw new StoreLostError("local realm database is not open");
+  let now: { dev: number; ino: number } | undefined;
+  try {
+    now = fileIdentity(opened.path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  if (!now) throw new StoreLostError(`local realm database ${opened.path} was deleted while open; restart to use a new one`);
+  if (now.dev !== opened.dev || now.ino !== opened.ino) {
+    throw new StoreLostError(`local realm database ${opened.path} was replaced by another file while open; restart to use it`);
+  }
+  return opened.path;
+}
+
+function fileIdentity(path: string): { dev: number; ino: number } {
+  const st = statSync(path);
+  return { dev: st.dev, ino: st.ino };
+}
+
+/** Runs `fn`, turning "no room left" failures of the files at `path` into StorageFullError. */
+export function mapStorageErrors<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw storageFull(err, path) ?? err;
+  }
+}
+
+/** The StorageFullError `err` stands for, if it is one: SQLITE_FULL, ENOSPC, or an I/O error on a full disk. */
+export function storageFull(err: unknown, path: string): StorageFullError | undefined {
+  if (err instanceof StorageFullError) return err;
+  const code = String((err as { code?: unknown } | null)?.code ?? "");
+  const full = code === "SQLITE_FULL" || code === "ENOSPC" || code === "EDQUOT" || ((code.startsWith("SQLITE_IOERR") || code === "SQLITE_CANTOPEN") && noRoomAt(path));
+  if (!full) return undefined;
+  return new StorageFullError(`disk full: no room to write ${path} (${(err as Error).message})`, { cause: err });
+}
+
+/** Below this much free space (or with no free inode) an I/O error is taken for a full disk. */
+const LOW_SPACE_BYTES = 1024 * 1024;
+
+function noRoomAt(path: string): boolean {
+  try {
+    const fs = statfsSync(dirname(path));
+    return fs.bavail * fs.bsize < LOW_SPACE_BYTES || fs.ffree === 0;
+  } catch {
+    return false;
+  }
 }
 
 function isBusy(err: unknown): boolean {

@@ -6,13 +6,16 @@
  * - `kms.key`: the key of the local stand-in for KMS (see kms.ts: not real key management).
  * - `wake/<pid>.sock`: unix sockets of processes waiting in a long poll, poked by senders (see wakeup.ts).
  *
+ * The home is private to its user (home.ts: 0700, files 0600; one of another user is refused), SecureString
+ * parameters and secrets are stored encrypted with the local KMS key, and deleted rows are overwritten.
+ *
  * Several worker processes on one machine may open the same home at once: every read-modify-write is a
  * `BEGIN IMMEDIATE` transaction and SQLite serialises them.
  */
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Ports } from "../../ports/index.ts";
-import { openDatabase, systemClock, type Clock } from "./db.ts";
+import { mapStorageErrors, openDatabase, systemClock, type Clock } from "./db.ts";
+import { privateDir, privateFile, securePrivateHome } from "./home.ts";
 import { LocalKms } from "./kms.ts";
 import { LocalObjectStore } from "./objects.ts";
 import { LocalQueue } from "./queue.ts";
@@ -30,7 +33,8 @@ export interface LocalPortsOptions {
   clock?: Clock;
   /**
    * Where notification / metric / event / email debug lines go. Default: stderr when
-   * `LAVA_LOCAL_DEBUG` is set, otherwise nowhere (the tables are the record).
+   * `LAVA_LOCAL_DEBUG` is set, otherwise nowhere (the tables are the record). Warnings (a home or file
+   * made private on open) go to `warning`, default stderr.
    */
   log?: DebugLog;
 }
@@ -54,14 +58,20 @@ export interface LocalPorts extends Ports {
 export async function openLocalPorts(opts: LocalPortsOptions): Promise<LocalPorts> {
   const home = resolve(opts.home);
   const objectsRoot = join(home, "objects");
-  mkdirSync(objectsRoot, { recursive: true });
   const dbPath = join(home, "lava.db");
-  const db = openDatabase(dbPath);
-  const clock = opts.clock ?? systemClock;
   const log = opts.log ?? defaultLog();
+  const warn = (msg: string) => (log.warning ?? warnOnStderr)(msg);
+  mapStorageErrors(dbPath, () => {
+    securePrivateHome(home, warn);
+    privateDir(objectsRoot, warn);
+    privateFile(join(home, "kms.key"), { warn });
+  });
+  const db = openDatabase(dbPath, warn);
+  const clock = opts.clock ?? systemClock;
   const wakeup = new Wakeup(db, dbPath);
   const tables = new LocalTableStore(db, clock);
   const params = new LocalParameters(db, clock, new LocalKms(home));
+  params.encryptPlaintext();
   const queues = new LocalQueue(db, clock, wakeup);
   tables.sweepExpired();
   let closed = false;
@@ -91,6 +101,10 @@ export async function openLocalPorts(opts: LocalPortsOptions): Promise<LocalPort
       db.close(false);
     },
   };
+}
+
+function warnOnStderr(msg: string): void {
+  process.stderr.write(`lava-local: WARNING: ${msg}\n`);
 }
 
 function defaultLog(): DebugLog {

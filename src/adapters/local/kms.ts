@@ -1,5 +1,6 @@
 /**
- * A stand-in for KMS, for `secure` state items in a local realm. NOT real key management: the master
+ * A stand-in for KMS, for `secure` state items, SecureString parameters and secrets of a local realm
+ * (services.ts seals those at rest). NOT real key management: the master
  * key is a file (`<home>/kms.key`, mode 0600) next to the data it protects, so anyone who can read the
  * home can decrypt. It keeps secure values out of plain sight in the database and makes the round trip
  * behave like KMS: the ciphertext names its key id, and decrypt needs no key id.
@@ -8,77 +9,77 @@
  * Each key id gets its own AES key, derived from the master key with HKDF-SHA256 (info = key id), and
  * the header is authenticated as additional data, so a blob cannot be relabelled with another key id.
  */
-import { randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { linkSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PortError } from "../../ports/errors.ts";
 
 const MAGIC = Buffer.from("LKMS1");
 const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
+/** Synchronous (node:crypto), so values can be sealed inside a database transaction. */
 export class LocalKms {
-  private readonly keys = new Map<string, Promise<CryptoKey>>();
-  private master: Promise<CryptoKey> | undefined;
+  private readonly keys = new Map<string, Buffer>();
+  private master: Buffer | undefined;
 
   constructor(private readonly home: string) {}
 
   async encrypt(keyId: string, plaintext: Uint8Array): Promise<Uint8Array> {
+    return this.encryptSync(keyId, plaintext);
+  }
+
+  async decrypt(ciphertext: Uint8Array): Promise<Uint8Array> {
+    return this.decryptSync(ciphertext);
+  }
+
+  encryptSync(keyId: string, plaintext: Uint8Array): Uint8Array {
     const id = Buffer.from(keyId, "utf8");
     if (id.length === 0 || id.length > 255) throw new PortError("KMS key id must be 1-255 bytes");
     const iv = randomBytes(IV_BYTES);
     const header = Buffer.concat([MAGIC, Buffer.from([id.length]), id, iv]);
-    const sealed = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv, additionalData: header },
-      await this.key(keyId),
-      new Uint8Array(plaintext),
-    );
-    return new Uint8Array(Buffer.concat([header, Buffer.from(sealed)]));
+    const cipher = createCipheriv("aes-256-gcm", this.key(keyId), iv).setAAD(header);
+    const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    return new Uint8Array(Buffer.concat([header, sealed]));
   }
 
-  async decrypt(ciphertext: Uint8Array): Promise<Uint8Array> {
+  decryptSync(ciphertext: Uint8Array): Uint8Array {
     const blob = Buffer.from(ciphertext);
-    if (blob.length < MAGIC.length + 1 || !blob.subarray(0, MAGIC.length).equals(MAGIC)) {
-      throw new PortError("not a local KMS ciphertext");
-    }
+    if (!isLocalCiphertext(blob)) throw new PortError("not a local KMS ciphertext");
     const idLength = blob[MAGIC.length]!;
     const headerLength = MAGIC.length + 1 + idLength + IV_BYTES;
-    if (blob.length < headerLength + 16) throw new PortError("local KMS ciphertext is truncated");
+    if (blob.length < headerLength + TAG_BYTES) throw new PortError("local KMS ciphertext is truncated");
     const keyId = blob.subarray(MAGIC.length + 1, MAGIC.length + 1 + idLength).toString("utf8");
     const header = blob.subarray(0, headerLength);
     const iv = blob.subarray(headerLength - IV_BYTES, headerLength);
     try {
-      const plain = await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv, additionalData: header },
-        await this.key(keyId),
-        blob.subarray(headerLength),
-      );
-      return new Uint8Array(plain);
+      const decipher = createDecipheriv("aes-256-gcm", this.key(keyId), iv).setAAD(header);
+      decipher.setAuthTag(blob.subarray(blob.length - TAG_BYTES));
+      return new Uint8Array(Buffer.concat([decipher.update(blob.subarray(headerLength, blob.length - TAG_BYTES)), decipher.final()]));
     } catch (err) {
       throw new PortError("local KMS ciphertext does not decrypt with this home's key", { cause: err });
     }
   }
 
-  private key(keyId: string): Promise<CryptoKey> {
+  /** The AES key of `keyId`: HKDF-SHA256 of the master key, no salt, info = key id. */
+  private key(keyId: string): Buffer {
     let key = this.keys.get(keyId);
     if (!key) {
-      key = this.masterKey().then((master) =>
-        crypto.subtle.deriveKey(
-          { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: Buffer.from(keyId, "utf8") },
-          master,
-          { name: "AES-GCM", length: 256 },
-          false,
-          ["encrypt", "decrypt"],
-        ),
-      );
+      key = Buffer.from(hkdfSync("sha256", this.masterKey(), new Uint8Array(0), Buffer.from(keyId, "utf8"), 32));
       this.keys.set(keyId, key);
     }
     return key;
   }
 
-  private masterKey(): Promise<CryptoKey> {
-    this.master ??= crypto.subtle.importKey("raw", new Uint8Array(loadOrCreateKeyFile(join(this.home, "kms.key"))), "HKDF", false, ["deriveKey"]);
+  private masterKey(): Buffer {
+    this.master ??= loadOrCreateKeyFile(join(this.home, "kms.key"));
     return this.master;
   }
+}
+
+/** Whether `blob` starts like a local KMS ciphertext. */
+export function isLocalCiphertext(blob: Uint8Array): boolean {
+  return blob.length > MAGIC.length && Buffer.from(blob.subarray(0, MAGIC.length)).equals(MAGIC);
 }
 
 /**

@@ -7,6 +7,7 @@
  * - Gets stream from an open file descriptor in fixed-size chunks; no object is ever held whole in memory.
  * - Content type, KMS key id, user metadata and the ETag (MD5, as S3 gives for single-part puts) are kept
  *   in the `local_object_meta` table. A file dropped into the tree by hand is still an object, without them.
+ * - Files are 0600 and directories 0700 (home.ts); a full disk is a StorageFullError.
  * - Keys must map to safe paths: no empty, `.` or `..` segments and no trailing `/`. A key that is also a
  *   "directory" of other keys (`a` and `a/b`) cannot be stored; S3 allows that, lava does not use it.
  */
@@ -17,6 +18,8 @@ import { dirname, join, sep } from "node:path";
 import type { Body, ListInput, ListPage, ObjectInfo, ObjectStore, PutOptions } from "../../ports/objects.ts";
 import { parseS3Uri, s3Uri } from "../../ports/objects.ts";
 import { NotFoundError, PortError } from "../../ports/errors.ts";
+import { storageFull, writeTransaction } from "./db.ts";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./home.ts";
 
 const READ_CHUNK = 256 * 1024;
 const DEFAULT_MAX_KEYS = 1000;
@@ -36,32 +39,34 @@ export class LocalObjectStore implements ObjectStore {
 
   async createBucket(bucket: string): Promise<void> {
     validateBucket(bucket);
-    await mkdir(join(this.root, bucket), { recursive: true });
+    await mkdir(join(this.root, bucket), { recursive: true, mode: PRIVATE_DIR_MODE });
   }
 
   async put(uri: string, body: Body, opts: PutOptions = {}): Promise<void> {
     const { bucket, key } = this.parse(uri);
     const target = this.path(bucket, key);
     // Local is lenient where S3 would say NoSuchBucket: the bucket directory is made on first put.
-    await mkdir(dirname(target), { recursive: true }).catch((err) => {
-      throw conflictOrRethrow(err, uri);
+    await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE }).catch((err) => {
+      throw storageFull(err, target) ?? conflictOrRethrow(err, uri);
     });
     const tmpDir = join(this.root, TMP_DIR);
-    await mkdir(tmpDir, { recursive: true });
     const tmp = join(tmpDir, randomUUID());
     let etag: string;
     try {
+      await mkdir(tmpDir, { recursive: true, mode: PRIVATE_DIR_MODE });
       etag = await writeBody(tmp, body);
       await rename(tmp, target).catch((err) => {
         throw conflictOrRethrow(err, uri);
       });
     } catch (err) {
       await rm(tmp, { force: true });
-      throw err;
+      throw storageFull(err, target) ?? err;
     }
-    this.db
-      .query("INSERT OR REPLACE INTO local_object_meta (bucket, key, content_type, kms_key_id, metadata, etag) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(bucket, key, opts.contentType ?? null, opts.kmsKeyId ?? null, JSON.stringify(opts.metadata ?? {}), etag);
+    writeTransaction(this.db, () =>
+      this.db
+        .query("INSERT OR REPLACE INTO local_object_meta (bucket, key, content_type, kms_key_id, metadata, etag) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(bucket, key, opts.contentType ?? null, opts.kmsKeyId ?? null, JSON.stringify(opts.metadata ?? {}), etag),
+    );
   }
 
   async get(uri: string): Promise<ReadableStream<Uint8Array>> {
@@ -185,7 +190,7 @@ function validateKey(key: string, uri: string): void {
 /** Streams `body` into `file`, returning the quoted MD5 ETag. */
 async function writeBody(file: string, body: Body): Promise<string> {
   const md5 = createHash("md5");
-  const handle = await open(file, "wx", 0o644);
+  const handle = await open(file, "wx", PRIVATE_FILE_MODE);
   try {
     const write = async (chunk: Uint8Array) => {
       md5.update(chunk);

@@ -16,7 +16,7 @@ import type { Database } from "bun:sqlite";
 import { randomUUID } from "node:crypto";
 import type { CreateQueueOptions, QueueAttributes, QueueMessage, QueuePort, ReceiveOptions } from "../../ports/queue.ts";
 import { NotFoundError, PortError } from "../../ports/errors.ts";
-import { writeTransaction, type Clock } from "./db.ts";
+import { assertDatabaseFile, writeTransaction, type Clock } from "./db.ts";
 import type { Wakeup, Watch } from "./wakeup.ts";
 
 /** The worker stack's defaults (CloudFormation `visibilityTimeout`, `messageRetentionPeriod`). */
@@ -183,6 +183,8 @@ export class LocalQueue implements QueuePort {
 
   /** One non-blocking receive attempt: select and claim in one write transaction. */
   private receiveNow(name: string, max: number, visibilityOverride: number | undefined): QueueMessage[] {
+    // A database deleted under us would answer "empty" forever: notice it on every poll, not only on writes.
+    assertDatabaseFile(this.db);
     // Read first: idle long polls in many processes would otherwise queue up for the write lock.
     this.queue(name);
     const ready = this.db

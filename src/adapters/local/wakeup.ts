@@ -205,7 +205,7 @@ class WakeSocket {
   private static open(dbPath: string, wakeDir: string): WakeSocket | undefined {
     const socketPath = join(wakeDir, `${process.pid}.sock`);
     try {
-      mkdirSync(wakeDir, { recursive: true });
+      mkdirSync(wakeDir, { recursive: true, mode: 0o700 });
       // A file with our pid is from a dead process that had the same pid: ours to replace.
       rmSync(socketPath, { force: true });
       const listener = Bun.listen<{ pending: string }>({

@@ -1,11 +1,11 @@
 /** `lava dispatcher` / `lava-dispatcher`: the original's options (platform.md §5.1) and output. */
 import { defineCommand } from "citty";
-import { existsSync } from "node:fs";
 import { backendArgs, explainMissingRealm, noRealmMessage, loggerFrom, loggingArgs, portsFrom, realmFrom, str, type CommonOptions } from "../common.ts";
 import { UsageError } from "../../core/errors.ts";
 import { LavaConfig, parseDuration } from "../../core/config.ts";
 import { dispatchJob } from "../../core/dispatch.ts";
 import { listArg, positionalArgs } from "../parse.ts";
+import { flagFileSet } from "../../core/private-dir.ts";
 
 export default defineCommand({
   meta: { description: "Lava job dispatcher: send dispatch messages to worker queues." },
@@ -33,9 +33,16 @@ export default defineCommand({
     const globalsMap = expandArg(globals, "-g, --global");
     const log = loggerFrom(args as CommonOptions, { program: "lava-dispatcher", realm, jsonStyle: "dispatcher" });
 
-    if (args["check-dispatch"] && existsSync(config.str("NO_DISPATCH"))) {
-      log.warning(`Dispatch suppressed by presence of ${config.str("NO_DISPATCH")}`, { event_type: "dispatch" });
-      return 0;
+    if (args["check-dispatch"]) {
+      // Only this user's or root's flag counts: NO_DISPATCH sits in a directory others may write to.
+      const flag = flagFileSet(config.str("NO_DISPATCH"));
+      if (flag.set) {
+        log.warning(`Dispatch suppressed by presence of ${config.str("NO_DISPATCH")}`, { event_type: "dispatch" });
+        return 0;
+      }
+      if (flag.ignoredOwner !== undefined) {
+        log.warning(`Ignoring ${config.str("NO_DISPATCH")}: owned by uid ${flag.ignoredOwner}, not by this user or root`, { event_type: "dispatch" });
+      }
     }
 
     const ports = await portsFrom(args as CommonOptions);

@@ -16,9 +16,8 @@
  * - hard stop (second signal, SIGTERM): job process groups are killed, every held message is made
  *   visible again at once, exit 143.
  */
-import { mkdir, rm } from "node:fs/promises";
-import { join } from "node:path";
-import { NotFoundError, PortError, ThrottledError, type Item, type Ports, type QueueMessage } from "../../ports/index.ts";
+import { rm } from "node:fs/promises";
+import { NotFoundError, PortError, StorageFullError, StoreLostError, ThrottledError, type Item, type Ports, type QueueMessage } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { workerQueueName } from "../names.ts";
@@ -33,6 +32,7 @@ import { VisibilityKeeper } from "./visibility.ts";
 import { MessageDeleter } from "./deleter.ts";
 import { parseIsoTimestamp } from "../pyformat.ts";
 import { trackSecrets } from "../secrets.ts";
+import { ensurePrivateDir, octal } from "../private-dir.ts";
 
 export interface WorkerOptions {
   realm: string;
@@ -155,8 +155,10 @@ export class Worker {
     // Handlers and templates see the whole entry (x-* keys included), as the original passes it.
     this.realmInfo = { ...realm.item, realm: realm.realm, s3_payloads: realm.s3_payloads, s3_temp: realm.s3_temp, config: realm.config };
     // A `.` in the worker name is kept; the original's Path.with_suffix would replace it (platform.md §4.2).
-    this.workerTmp = join(this.config.str("TMPDIR"), this.opts.realm, `${this.opts.worker}.${this.deps.pid}`);
-    await mkdir(this.workerTmp, { recursive: true, mode: 0o700 });
+    // Checked level by level: the tmp area sits in a directory other users can write to (private-dir.ts).
+    const tmp = ensurePrivateDir(this.config.str("TMPDIR"), [this.opts.realm, `${this.opts.worker}.${this.deps.pid}`]);
+    this.workerTmp = tmp.path;
+    for (const f of tmp.fixed) this.log.warning(`${f.path} was mode ${octal(f.from)}: made private (0700)`, { event_type: "worker" });
     this.events = new EventWriter({
       ports,
       realm: this.opts.realm,
@@ -295,14 +297,26 @@ export class Worker {
     });
   }
 
-  /** ReceiveMessage with the original's retry schedule (0,1,2,3,4 s); gives up by throwing. */
+  /**
+   * ReceiveMessage with the original's retry schedule (0,1,2,3,4 s); gives up by throwing. A full disk
+   * (local realm) does not count: the worker waits for space, since exiting would give up the outcomes of
+   * the runs it holds. A lost store (database deleted under us) ends the worker at once.
+   */
   private async receive(max: number): Promise<QueueMessage[]> {
     let lastError: unknown;
+    let diskFull = false;
     for (let attempt = 0; attempt < RECEIVE_ATTEMPTS; attempt++) {
       if (attempt > 0 && !(await sleepUnlessAborted(attempt * 1000, this.wake.signal))) return [];
       try {
         return await this.deps.ports.queues.receive(this.queue, { maxMessages: max, waitSeconds: this.opts.waitSeconds });
       } catch (err) {
+        if (err instanceof StoreLostError) throw err;
+        if (err instanceof StorageFullError) {
+          if (!diskFull) this.log.error(`Disk full: cannot take messages from ${this.queue} until space is freed`, { event_type: "worker" });
+          diskFull = true;
+          attempt = 0;
+          continue;
+        }
         lastError = err;
         this.log.warning(`receive from ${this.queue}: ${(err as Error).message}`, { event_type: "worker" });
       }
