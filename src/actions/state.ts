@@ -1,4 +1,4 @@
-/** `state`: publishes a state item (dump → render → parse of `value`); ids starting `lava` are reserved. */
+/** `state`: publishes a state item (`value` with each string rendered); ids starting `lava` are reserved. */
 import type { ActionKind } from "./types.ts";
 import { putState } from "../core/state.ts";
 import { errorText } from "../core/error-text.ts";
@@ -16,7 +16,7 @@ export const stateAction: ActionKind = {
     const publisher = renderOr(action, spec.publisher ?? "{{ job.job_id }}", (r) => `Bad publisher: ${r}`);
     let value: unknown;
     try {
-      value = renderStructure(action, spec.value, 1);
+      value = renderStructure(action, spec.value);
     } catch (e) {
       throw new ActionError(`Bad value: ${errorText(e)}`);
     }

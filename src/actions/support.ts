@@ -5,6 +5,7 @@ import { dictCheck } from "../handlers/check.ts";
 import { errorText } from "../core/error-text.ts";
 import { getConnectionSpec } from "../connectors/spec.ts";
 import type { ConnectionSpec, ConnectorContext } from "../connectors/types.ts";
+import { renderEachString } from "../core/template-values.ts";
 import type { ActionRun } from "./types.ts";
 
 export class ActionError extends Error {
@@ -52,16 +53,20 @@ export function delaySeconds(action: ActionRun): number {
   return seconds;
 }
 
-/** A `message` field: a string as is, anything else JSON-encoded; the text is then rendered. */
+/**
+ * A `message` field: a string is rendered; anything else has each of its strings rendered, then is
+ * JSON-encoded (the original encoded first and rendered the JSON text, so an error message holding `"` could
+ * add fields to the message).
+ */
 export function renderedMessage(action: ActionRun): string {
   const message = action.spec.message;
-  const text = typeof message === "string" ? message : pyJsonDumps(message);
-  return renderPlain(action, text);
+  if (typeof message === "string") return renderPlain(action, message);
+  return pyJsonDumps(renderEachString(message, (t) => renderPlain(action, t)));
 }
 
-/** Dump → render → parse, for structured fields (`parameters`, `value`). */
-export function renderStructure(action: ActionRun, value: unknown, indent: number): unknown {
-  return JSON.parse(action.render(pyJsonDumps(value, indent)));
+/** A structured field (`value`) with each string rendered on its own (see template-values.ts). */
+export function renderStructure(action: ActionRun, value: unknown): unknown {
+  return renderEachString(value, action.render);
 }
 
 /** The connection named by the field `connField` (`email_conn`, `slack_conn`) and the context to use it in. */

@@ -24,8 +24,14 @@ export class DispatchRequestError extends Error {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** The event's shape, never its values: dispatch parameters may hold secrets. */
+function shapeOf(event: unknown): string {
+  if (!isObject(event)) return Array.isArray(event) ? "a list" : event === null ? "null" : `a ${typeof event}`;
+  return `an object with keys ${Object.keys(event).sort().join(", ") || "(none)"}`;
+}
+
 export function messageBodies(event: unknown): MessageBody[] {
-  if (!isObject(event)) throw new DispatchRequestError(`Cannot determine event format: ${JSON.stringify(event)}`);
+  if (!isObject(event)) throw new DispatchRequestError(`Cannot determine event format: ${shapeOf(event)}`);
   const records = event.Records;
   if (Array.isArray(records)) {
     return records.map((rec: unknown) => {
@@ -38,7 +44,7 @@ export function messageBodies(event: unknown): MessageBody[] {
     });
   }
   if ("job_id" in event) return [event];
-  throw new DispatchRequestError(`Cannot determine event format: ${JSON.stringify(event)}`);
+  throw new DispatchRequestError(`Cannot determine event format: ${shapeOf(event)}`);
 }
 
 /** JSON form when the body decodes to something truthy; otherwise undefined (CLI form). */

@@ -4,12 +4,18 @@
  * each parent prefix, then `*`; the first level with any trigger wins), checks their `if_*` conditions,
  * renders `globals`, `parameters` and `job_id` with Jinja (vars bucket, key, event, info, utils) and
  * dispatches each enabled job to its worker. Errors are logged and counted; the invocation never fails.
+ *
+ * Each string of `globals` and `parameters` is rendered on its own (the original rendered their JSON text,
+ * so a key holding `"` could add parameters), and rendered parameter strings are marked as data
+ * (template-values.ts) so that the worker's own rendering gives back the key, not whatever template it holds.
+ * See docs/SECURITY.md.
  */
 import { LavaConfig } from "../core/config.ts";
 import { dispatchJob } from "../core/dispatch.ts";
 import { type JobSpec, loadJobSpec } from "../core/job-spec.ts";
 import { realmTable } from "../core/names.ts";
 import type { Item, Ports } from "../ports/index.ts";
+import { renderDispatchParameters, renderEachString } from "../core/template-values.ts";
 import {
   type S3EventRecord,
   type TriggerSpec,
@@ -66,17 +72,17 @@ async function findTriggers(ports: Ports, s: S3TriggerSettings, state: S3Trigger
   throw new Error(`No trigger entry for s3://${bucket}/${key}`);
 }
 
-/** Renders a JSON value through Jinja as the original does: dump to JSON text, render, parse back. */
-function renderJson(jinja: Jinja, value: unknown, vars: Record<string, unknown>): unknown {
-  return JSON.parse(jinja.renderTemplate(JSON.stringify(value, null, 2), vars)) as unknown;
-}
-
+/**
+ * The event's values are data: `bucket`, `key`, `event` (the raw record) and `info` (its canonical extract)
+ * all come from whoever wrote the object or sent the event. Only `utils` and the trigger's own templates are
+ * ours (realm admins write the triggers table).
+ */
 function renderVars(jinja: Jinja, rec: S3EventRecord): Record<string, unknown> {
   return {
     bucket: rec.info.bucket,
     key: rec.info.key,
     event: jinja.fromJson(rec.raw),
-    info: { ...(jinja.fromJson({ ...rec.info, event_time: null }) as object), event_time: jinja.pyDateTime(rec.info.event_time, "UTC") },
+    info: jinja.toTemplateValue({ ...rec.info }, "UTC"),
     utils: jinja.makeUtils(),
   };
 }
@@ -107,16 +113,18 @@ async function fireTrigger(
     return 1;
   }
   const vars = renderVars(jinja, rec);
+  const render = (template: string): string => jinja.renderTemplate(template, vars);
   let globals = t.globals;
   let parameters = t.parameters;
   try {
-    if (globals && t.jinja) globals = renderJson(jinja, globals, vars);
+    // Globals reach the job's templates as values ({{ globals.key }}), never as template text: no marking.
+    if (globals && t.jinja) globals = renderEachString(globals, render);
   } catch (err) {
     log.error(`${where}: Cannot render globals: ${errorMessage(err)}`);
     return 1;
   }
   try {
-    if (parameters && t.jinja) parameters = renderJson(jinja, parameters, vars);
+    if (parameters && t.jinja) parameters = renderDispatchParameters(parameters, render);
   } catch (err) {
     log.error(`${where}: Cannot render parameters: ${errorMessage(err)}`);
     return 1;

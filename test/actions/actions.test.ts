@@ -333,3 +333,75 @@ describe("slack", () => {
     await expect(runAction({ action: "slack", slack_conn: "mail", message: "x" })).rejects.toThrow("Connection mail: Missing keys: webhook_url");
   });
 });
+
+describe("values from the run are data, never template or JSON text", () => {
+  // Run output, error text and globals (which may come from an S3 key) are not the action author's.
+  const injectJson = 'boom", "timeout": "1s", "x": "';
+  const template = "{{ 7 * 7 }}{% for i in range(2) %}!{% endfor %}";
+  const failure = (error: string): JobResult => ({ error, error_data: { exit_status: 1, output: [], error } });
+
+  async function runReal(spec: Record<string, unknown>, result: JobResult, globals: Record<string, unknown> = { lava: {} }) {
+    const kind = await actionKinds[String(spec.action)]!();
+    const action = h.actionRun(spec, result);
+    action.run.job.globals = globals;
+    action.render = (t) => renderTemplate(t, { job: action.run.job, globals, result: action.result });
+    await kind.run(action);
+    return action;
+  }
+
+  async function takeMessage(queue: string): Promise<string> {
+    const [msg] = await h.ports.queues.receive(queue);
+    await h.ports.queues.delete(queue, msg!.receiptHandle);
+    return msg!.body;
+  }
+
+  test("dispatch: an error message cannot add parameters, and the child's worker renders it back to itself", async () => {
+    for (const error of [injectJson, template, 'a"]\\']) {
+      await runReal({ action: "dispatch", job_id: "target/job", parameters: { env: { ERR: "{{ result.error }}" }, vars: { err: "{{ result.error }}" } } }, failure(error));
+      const body = JSON.parse(await takeMessage("lava-test-core"));
+      expect(Object.keys(body.parameters).sort()).toEqual(["env", "vars"]);
+      expect(Object.keys(body.parameters.env)).toEqual(["ERR"]);
+      expect(renderTemplate(body.parameters.env.ERR, {})).toBe(error);
+      expect(body.parameters.vars).toEqual({ err: error });
+    }
+  });
+
+  test("dispatch: a global holding template text reaches the child as that text", async () => {
+    await runReal({ action: "dispatch", job_id: "target/job", parameters: { args: ["{{ globals.key }}"] } }, success, { key: template, lava: {} });
+    const body = JSON.parse(await takeMessage("lava-test-core"));
+    expect(renderTemplate(body.parameters.args[0], {})).toBe(template);
+    expect(body.globals.key).toBe(template);
+  });
+
+  test("dispatch: an ordinary rendered value is sent as is", async () => {
+    await runReal({ action: "dispatch", job_id: "target/job", parameters: { args: ["{{ result.error }}"] } }, failure("exit 3"));
+    expect(JSON.parse(await takeMessage("lava-test-core")).parameters).toEqual({ args: ["exit 3"] });
+  });
+
+  test("state: an error message cannot add fields to the published value", async () => {
+    await runReal({ action: "state", state_id: "st-err", value: { err: "{{ result.error }}", n: 1 } }, failure(injectJson));
+    expect(await getState(h.ports, REALM, "st-err")).toEqual({ err: injectJson, n: 1 });
+  });
+
+  test("sqs and sns: an object message stays that object, whatever the error says", async () => {
+    await runReal({ action: "sqs", queue: "my-queue", message: { err: "{{ result.error }}", job: "{{ job.job_id }}" } }, failure(injectJson));
+    expect(JSON.parse(await takeMessage("my-queue"))).toEqual({ err: injectJson, job: "test/job" });
+    await runReal({ action: "sns", topic: "arn:data", message: { err: "{{ result.error }}" } }, failure(injectJson));
+    const [row] = outbox<{ message: string }>("SELECT message FROM local_notifications WHERE topic = 'arn:data'");
+    expect(JSON.parse(row!.message)).toEqual({ err: injectJson });
+  });
+
+  test("log, event, email, sns subject: template text in an error is printed, not run", async () => {
+    const action = await runReal({ action: "log", message: "failed: {{ result.error }}" }, failure(template));
+    expect(action.run.log.records.map((r) => r.message)).toContain(`failed: ${template}`);
+    await runReal({ action: "event", event_bus: "bus-data", detail: { e: "{{ result.error }}" } }, failure(template));
+    const [ev] = outbox<{ detail: string }>("SELECT detail FROM local_events_bus WHERE bus = 'bus-data'");
+    expect(JSON.parse(ev!.detail)).toEqual({ e: template });
+    await runReal({ action: "email", to: "a@x.org", subject: "data-{{ result.error }}", message: "{{ result.error }}", from: "l@x.org" }, failure(template));
+    const [mail] = outbox<{ subject: string; text_body: string }>("SELECT subject, text_body FROM local_email WHERE subject LIKE 'data-%'");
+    expect(mail).toEqual({ subject: `data-${template}`, text_body: template });
+    await runReal({ action: "sns", topic: "arn:subj", message: "m", subject: "{{ result.error }}" }, failure(template));
+    const [sn] = outbox<{ subject: string }>("SELECT subject FROM local_notifications WHERE topic = 'arn:subj'");
+    expect(sn!.subject).toBe(template);
+  });
+});
