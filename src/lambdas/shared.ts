@@ -6,6 +6,7 @@
  * Bun-only APIs.
  */
 import type { Ports } from "../ports/index.ts";
+import { retryingPorts } from "../core/retry.ts";
 
 /** The parts of the Lambda context object we use. */
 export interface LambdaContext {
@@ -77,7 +78,8 @@ export function checkRealm(realm: string, ...lavaIds: string[]): void {
 /** AWS ports, opened once per warm lambda instance. */
 let portsPromise: Promise<Ports> | undefined;
 export function lambdaPorts(): Promise<Ports> {
-  portsPromise ??= import("../adapters/aws/index.ts").then(({ openAwsPorts }) => openAwsPorts());
+  // Table and queue calls retried under the one policy (src/core/retry.ts), as the CLI's.
+  portsPromise ??= import("../adapters/aws/index.ts").then(({ openAwsPorts }) => openAwsPorts().then((ports) => retryingPorts(ports)));
   return portsPromise;
 }
 

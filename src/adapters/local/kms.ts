@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { linkSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PortError } from "../../ports/errors.ts";
+import { ValidationError } from "../../ports/errors.ts";
 
 const MAGIC = Buffer.from("LKMS1");
 const IV_BYTES = 12;
@@ -24,7 +24,7 @@ export class LocalKms {
 
   async encrypt(keyId: string, plaintext: Uint8Array): Promise<Uint8Array> {
     const id = Buffer.from(keyId, "utf8");
-    if (id.length === 0 || id.length > 255) throw new PortError("KMS key id must be 1-255 bytes");
+    if (id.length === 0 || id.length > 255) throw new ValidationError("KMS key id must be 1-255 bytes");
     const iv = randomBytes(IV_BYTES);
     const header = Buffer.concat([MAGIC, Buffer.from([id.length]), id, iv]);
     const sealed = await crypto.subtle.encrypt(
@@ -38,11 +38,11 @@ export class LocalKms {
   async decrypt(ciphertext: Uint8Array): Promise<Uint8Array> {
     const blob = Buffer.from(ciphertext);
     if (blob.length < MAGIC.length + 1 || !blob.subarray(0, MAGIC.length).equals(MAGIC)) {
-      throw new PortError("not a local KMS ciphertext");
+      throw new ValidationError("not a local KMS ciphertext");
     }
     const idLength = blob[MAGIC.length]!;
     const headerLength = MAGIC.length + 1 + idLength + IV_BYTES;
-    if (blob.length < headerLength + 16) throw new PortError("local KMS ciphertext is truncated");
+    if (blob.length < headerLength + 16) throw new ValidationError("local KMS ciphertext is truncated");
     const keyId = blob.subarray(MAGIC.length + 1, MAGIC.length + 1 + idLength).toString("utf8");
     const header = blob.subarray(0, headerLength);
     const iv = blob.subarray(headerLength - IV_BYTES, headerLength);
@@ -54,7 +54,7 @@ export class LocalKms {
       );
       return new Uint8Array(plain);
     } catch (err) {
-      throw new PortError("local KMS ciphertext does not decrypt with this home's key", { cause: err });
+      throw new ValidationError("local KMS ciphertext does not decrypt with this home's key", { cause: err });
     }
   }
 
