@@ -468,7 +468,7 @@ export class Worker {
   private async readJobSpec(jobId: string, lookahead: Lookahead, log: Logger): Promise<JobSpec> {
     const ahead = await lookahead.get(jobId);
     if (ahead && "item" in ahead) return jobSpecFromItem(ahead.item, this.opts.realm, jobId, log);
-    // A soft stop ends the waiting too: the message is then handed back rather than run.
+    // A stop ends the back-off too, so a stopping worker does not linger on a lookup (the message returns later).
     return retry(() => loadJobSpec(this.raw, this.opts.realm, jobId, log), POLICIES.call, { signal: this.wake.signal });
   }
 
