@@ -3,10 +3,11 @@
  * and a port bundle, so all commands behave the same. Spread the groups a command needs into its
  * citty `args`: `args: { ...realmArgs, ...backendArgs, ...loggingArgs, worker: {...} }`.
  */
-import type { Ports } from "../ports/index.ts";
+import { NotFoundError, type Ports } from "../ports/index.ts";
 import { backendFromEnv, localHome, openPorts, type Backend } from "../adapters/index.ts";
 import { createLogger, parseLevel, type Logger, type JsonStyle } from "../core/log.ts";
 import { LavaError, UsageError } from "../core/errors.ts";
+import { retryingPorts } from "../core/retry.ts";
 import { REALMS_TABLE, realmTable } from "../core/names.ts";
 import { trackSecrets } from "../core/secrets.ts";
 import { existsSync } from "node:fs";
@@ -67,10 +68,12 @@ export function backendFrom(args: CommonOptions, env: NodeJS.ProcessEnv = proces
 }
 
 /** Opens the ports of the chosen backend (the AWS SDK is loaded only for `aws`). */
+/** The ports a command works with: table and queue calls retried under the one policy (src/core/retry.ts). */
 export async function portsFrom(args: CommonOptions, env: NodeJS.ProcessEnv = process.env): Promise<Ports> {
   const backend = backendFrom(args, env);
   const ports = await openPorts({ backend, home: localHome(env), profile: str(args.profile), region: str(env.AWS_REGION) ?? str(env.AWS_DEFAULT_REGION) });
-  return trackSecrets(ports);
+  // Secrets learnt as they are read; table and queue calls retried under the one policy (src/core/retry.ts).
+  return retryingPorts(trackSecrets(ports));
 }
 
 export interface LoggerDefaults {
@@ -114,14 +117,12 @@ export function noRealmMessage(realm: string): string {
   return `no realm "${realm}" (no ${realmTable(realm, "jobs")} table); create it with: lava realm create -r ${realm}`;
 }
 
-/** A missing table of `realm` means the realm is missing; other errors pass through unchanged. */
+/** A missing table of `realm` (or the realms table) means the realm is missing; other errors pass through unchanged. */
 export function explainMissingRealm(err: unknown, realm: string | undefined): unknown {
-  if (!realm || !(err instanceof Error)) return err;
-  const prefix = `lava.${realm}.`;
-  const localMissing = err.name === "NotFoundError" && /^table \S+ does not exist$/.test(err.message) &&
-    (err.message.includes(prefix) || err.message.includes(` ${REALMS_TABLE} `));
-  const awsMissing = err.name === "ResourceNotFoundException";
-  return localMissing || awsMissing ? new NoRealmError(noRealmMessage(realm), { realm }, { cause: err }) : err;
+  if (!realm || !(err instanceof NotFoundError) || err.resource.kind !== "table") return err;
+  const table = err.resource.name;
+  const ofRealm = table.startsWith(`lava.${realm}.`) || table === REALMS_TABLE;
+  return ofRealm ? new NoRealmError(noRealmMessage(realm), { realm }, { cause: err }) : err;
 }
 
 export interface PortsUse {

@@ -8,12 +8,12 @@
  * list); different runs are written concurrently, up to `concurrency` at a time. Events of a run that
  * are waiting together share one UpdateItem, so a short job costs one events write, not three.
  */
-import { StorageFullError, ThrottledError, type AttributeValue, type Item, type Ports } from "../ports/index.ts";
+import { StorageFullError, type AttributeValue, type Item, type Ports } from "../ports/index.ts";
 import { realmTable } from "./names.ts";
 import type { Logger } from "./log.ts";
 import { isoLocal, naiveUtc, truncateToSeconds } from "./pyformat.ts";
+import { POLICIES, retry, unretried } from "./retry.ts";
 import { scrubDeep } from "./secrets.ts";
-import { sleepUnlessAborted } from "./sleep.ts";
 
 export type EventStatus =
   | "skipped"
@@ -53,7 +53,7 @@ export interface EventWriterOptions {
   throttleAttempts?: number;
   /** Aborted on a hard stop: writes still failing are then given up (logged), so the worker can exit. */
   stopSignal?: AbortSignal;
-  /** First back-off delay in ms, doubled per attempt, capped at 5 s. Default 100. */
+  /** Ceiling of the first back-off in ms, doubled per attempt up to 5 s (full jitter). Default 100. */
   backoffMs?: number;
   /**
    * How long a run's non-final events may wait to share one write with the events that follow.
@@ -140,6 +140,8 @@ export class EventWriter {
       lingerMs: 250,
       now: () => new Date(),
       ...opts,
+      // The writer applies its own policy; ports that already retry would stack a second one beneath it.
+      ports: unretried(opts.ports),
       instanceId: opts.instanceId ?? null,
       ttlSeconds: opts.ttlSeconds ?? 0,
     };
@@ -274,51 +276,49 @@ export class EventWriter {
 
   /**
    * One UpdateItem: SET the newest event's top-level fields, append every entry. While DynamoDB throttles
-   * or is unavailable the write is retried with back-off until it lands: the worker deletes a message only
-   * after its run's events are written, so giving up would lose the outcome. Other errors (a bad request,
-   * access denied) cannot heal by retrying: the events are given up and logged, as on a hard stop.
-   * A full disk (StorageFullError, local realm) heals when space is freed: retried the same way, logged
-   * once as "disk full" until a write lands again.
+   * or is unavailable the write is retried (`POLICIES.eventWrite`) until it lands: the worker deletes a
+   * message only after its run's events are written, so giving up would lose the outcome. A permanent
+   * error (a bad request, access denied) cannot heal by retrying: the events are given up and logged, as
+   * when a hard stop ends the retrying. A full disk (StorageFullError, local realm) heals when space is
+   * freed: retried the same way, logged once as "disk full" until a write lands again.
    */
   private async write(batch: PendingEvent[]): Promise<void> {
     const last = batch[batch.length - 1]!;
     const fields = { event_type: "worker", job_id: last.key.job_id, run_id: last.key.run_id, thread: "event" };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.writes++;
-        await this.opts.ports.tables.update(this.table, last.key, { set: last.item, append: { log: batch.map((e) => e.entry) } });
-        this.written += batch.length;
-        if (this.diskFull) {
-          this.diskFull = false;
-          this.opts.log.info(`Writing to ${this.table} again: disk space available`, fields);
-        }
-        return;
-      } catch (err) {
-        const full = err instanceof StorageFullError;
-        if (!(full || err instanceof ThrottledError) || this.opts.stopSignal?.aborted) {
-          this.lost += batch.length;
-          const statuses = batch.map((e) => String(e.item.status)).join(", ");
-          this.opts.log.error(
-            `Could not log to ${this.table}: job ${last.key.job_id} (${last.key.run_id}) status ${statuses}: ${(err as Error).message}`,
-            fields,
-          );
-          return;
-        }
-        const delay = Math.min(5000, this.opts.backoffMs * 2 ** Math.min(attempt - 1, 16));
-        if (full) {
-          if (!this.diskFull) {
-            this.diskFull = true;
-            this.opts.log.error(
-              `Disk full: cannot write to ${this.table}; job ${last.key.job_id} (${last.key.run_id}) and its message wait until space is freed (${(err as Error).message})`,
-              fields,
-            );
+    const policy = { ...POLICIES.eventWrite, baseMs: this.opts.backoffMs };
+    const send = async (): Promise<void> => {
+      this.writes++;
+      await this.opts.ports.tables.update(this.table, last.key, { set: last.item, append: { log: batch.map((e) => e.entry) } });
+    };
+    try {
+      await retry(send, policy, {
+        signal: this.opts.stopSignal,
+        onRetry: (err, attempt, delay) => {
+          if (err instanceof StorageFullError) {
+            if (!this.diskFull) {
+              this.diskFull = true;
+              this.opts.log.error(
+                `Disk full: cannot write to ${this.table}; job ${last.key.job_id} (${last.key.run_id}) and its message wait until space is freed (${(err as Error).message})`,
+                fields,
+              );
+            }
+          } else if (attempt <= this.opts.throttleAttempts || attempt % 12 === 0) {
+            this.opts.log.warning(`Throttled or unavailable writing to ${this.table} (attempt ${attempt}); retrying in ${delay} ms`, fields);
           }
-        } else if (attempt <= this.opts.throttleAttempts || attempt % 12 === 0) {
-          this.opts.log.warning(`Throttled or unavailable writing to ${this.table} (attempt ${attempt}); retrying in ${delay} ms`, fields);
-        }
-        if (this.opts.stopSignal) await sleepUnlessAborted(delay, this.opts.stopSignal);
-        else await Bun.sleep(delay);
+        },
+      });
+      this.written += batch.length;
+      if (this.diskFull) {
+        this.diskFull = false;
+        this.opts.log.info(`Writing to ${this.table} again: disk space available`, fields);
       }
+    } catch (err) {
+      this.lost += batch.length;
+      const statuses = batch.map((e) => String(e.item.status)).join(", ");
+      this.opts.log.error(
+        `Could not log to ${this.table}: job ${last.key.job_id} (${last.key.run_id}) status ${statuses}: ${(err as Error).message}`,
+        fields,
+      );
     }
   }
 }

@@ -32,6 +32,14 @@ export class RealmError extends Error {
   }
 }
 
+/** The realms table has no entry for the realm. */
+export class NoSuchRealmError extends RealmError {
+  override name = "NoSuchRealmError";
+  constructor(realm: string) {
+    super("No such realm", realm);
+  }
+}
+
 /** GetItem + checks. Throws JobSpecError("No such job") when absent; deprecation warnings go to `log`. */
 export async function loadJobSpec(ports: Ports, realm: string, jobId: string, log?: Logger): Promise<JobSpec> {
   return jobSpecFromItem(await ports.tables.get(realmTable(realm, "jobs"), { job_id: jobId }), realm, jobId, log);
@@ -61,7 +69,7 @@ export function jobSpecFromItem(item: Item | undefined, realm: string, jobId: st
 /** The realms-table entry, checked for the fields the worker needs. */
 export async function loadRealmItem(ports: Ports, realm: string): Promise<RealmInfo> {
   const item = await ports.tables.get(REALMS_TABLE, { realm });
-  if (!item) throw new RealmError("No such realm", realm);
+  if (!item) throw new NoSuchRealmError(realm);
   try {
     return parseRealmItem(item, { strict: false });
   } catch (err) {

@@ -7,6 +7,7 @@
  */
 import type { Ports } from "../ports/index.ts";
 import { createLogger, parseLevel, type Logger } from "../core/log.ts";
+import { retryingPorts } from "../core/retry.ts";
 import { trackSecrets } from "../core/secrets.ts";
 
 /** The parts of the Lambda context object we use. */
@@ -72,7 +73,8 @@ export function checkRealm(realm: string, ...lavaIds: string[]): void {
 /** AWS ports, opened once per warm lambda instance. */
 let portsPromise: Promise<Ports> | undefined;
 export function lambdaPorts(): Promise<Ports> {
-  portsPromise ??= import("../adapters/aws/index.ts").then(async ({ openAwsPorts }) => trackSecrets(await openAwsPorts()));
+  // As the CLI's: secrets learnt as they are read, table and queue calls retried under the one policy.
+  portsPromise ??= import("../adapters/aws/index.ts").then(async ({ openAwsPorts }) => retryingPorts(trackSecrets(await openAwsPorts())));
   return portsPromise;
 }
 

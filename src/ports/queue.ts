@@ -53,7 +53,8 @@ export interface QueuePort {
   /**
    * Deletes several deliveries at once (SQS DeleteMessageBatch, 10 per request; adapters split longer
    * lists). Resolves with one entry per handle, in order: undefined when deleted, else that entry's error
-   * (ThrottledError when trying again may help). Throws only when the request as a whole fails.
+   * (a retryable `UnavailableError` or `ThrottledError` when trying again may help). Throws only when the
+   * request as a whole fails.
    */
   deleteBatch(name: string, receiptHandles: string[]): Promise<(Error | undefined)[]>;
   /** 0 makes the message visible again at once. */

@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openAwsPorts, requestStats, type AwsPorts } from "../../src/adapters/aws/index.ts";
 import { resolveSettings } from "../../src/adapters/aws/clients.ts";
-import { ConditionFailedError, NotFoundError, PortError, ThrottledError } from "../../src/ports/errors.ts";
+import { AccessDeniedError, ConditionFailedError, NotFoundError, PortError, ThrottledError, UnavailableError, ValidationError } from "../../src/ports/errors.ts";
+import { retryingPorts } from "../../src/core/retry.ts";
 import { needs } from "../support/availability.ts";
 import { childEnv, emulatorsPresent, sdkConfig, startAwsEmulators, withEnv, type AwsEmulators } from "../support/emulators.ts";
 
@@ -611,7 +612,7 @@ describe("credentials and region from a named profile", () => {
 });
 
 describe("errors AWS answers with", () => {
-  async function dynamoAnswering(status: number, type: string) {
+  async function dynamoAnswering(status: number, type: string, opts: { retried?: boolean } = {}) {
     let requests = 0;
     const server = Bun.serve({
       hostname: "127.0.0.1",
@@ -628,7 +629,8 @@ describe("errors AWS answers with", () => {
       env: { AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "y", AWS_REGION: "us-east-1", AWS_ENDPOINT_URL: `http://127.0.0.1:${server.port}` },
     });
     try {
-      const error = await ports.tables.get("lava.t.jobs", { job_id: "j" }).catch((e: unknown) => e);
+      const used = opts.retried ? retryingPorts(ports, { random: () => 0 }) : ports;
+      const error = await used.tables.get("lava.t.jobs", { job_id: "j" }).catch((e: unknown) => e);
       return { error, requests, stats: ports.stats() };
     } finally {
       await ports.close();
@@ -636,21 +638,36 @@ describe("errors AWS answers with", () => {
     }
   }
 
-  test("throttling and 5xx become ThrottledError after the SDK's retries, with the SDK error as cause", async () => {
+  test("throttling is ThrottledError, 5xx UnavailableError, after one request (the adapter does not retry)", async () => {
     const throttled = await dynamoAnswering(400, "ProvisionedThroughputExceededException");
     expect(throttled.error).toBeInstanceOf(ThrottledError);
     expect((throttled.error as Error).cause).toBeInstanceOf(Error);
-    expect(throttled.requests).toBeGreaterThan(1);
-    expect(throttled.stats["DynamoDB.GetItem"]).toBe(throttled.requests);
+    expect(throttled.requests).toBe(1);
+    expect(throttled.stats["DynamoDB.GetItem"]).toBe(1);
 
     const unavailable = await dynamoAnswering(503, "ServiceUnavailable");
-    expect(unavailable.error).toBeInstanceOf(ThrottledError);
+    expect(unavailable.error).toBeInstanceOf(UnavailableError);
+    expect(unavailable.error).not.toBeInstanceOf(ThrottledError);
+    expect(unavailable.requests).toBe(1);
   }, 30_000);
 
-  test("a missing table is NotFoundError; other service errors are PortError", async () => {
-    expect((await dynamoAnswering(400, "ResourceNotFoundException")).error).toBeInstanceOf(NotFoundError);
+  test("through the retry policy, a throttled GetItem costs exactly the policy's 4 attempts", async () => {
+    const throttled = await dynamoAnswering(400, "ThrottlingException", { retried: true });
+    expect(throttled.error).toBeInstanceOf(ThrottledError);
+    expect(throttled.requests).toBe(4);
+    const invalid = await dynamoAnswering(400, "ValidationException", { retried: true });
+    expect(invalid.error).toBeInstanceOf(ValidationError);
+    expect(invalid.requests).toBe(1);
+  }, 30_000);
+
+  test("a missing table is NotFoundError naming the table; access denied and bad requests have their own classes", async () => {
+    const missing = (await dynamoAnswering(400, "ResourceNotFoundException")).error;
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect((missing as NotFoundError).resource).toEqual({ kind: "table", name: "lava.t.jobs" });
     const denied = await dynamoAnswering(400, "AccessDeniedException");
-    expect(denied.error).toBeInstanceOf(PortError);
-    expect(String(denied.error)).toContain("get lava.t.jobs: AccessDeniedException");
+    expect(denied.error).toBeInstanceOf(AccessDeniedError);
+    expect(String(denied.error)).toContain("get lava.t.jobs: access denied (AccessDeniedException)");
+    expect((await dynamoAnswering(400, "ValidationException")).error).toBeInstanceOf(ValidationError);
+    expect((await dynamoAnswering(400, "SomethingNew")).error).toBeInstanceOf(PortError);
   });
 });

@@ -21,7 +21,8 @@ import {
   unmarshalItem,
   type Credentials,
 } from "../../src/adapters/aws/lite/index.ts";
-import { NotFoundError, ThrottledError } from "../../src/ports/errors.ts";
+import { NotFoundError, ThrottledError, UnavailableError } from "../../src/ports/errors.ts";
+import { retryingPorts } from "../../src/core/retry.ts";
 import { commandWorks, needs } from "../support/availability.ts";
 import { childEnv, emulatorsPresent, startAwsEmulators, type AwsEmulators } from "../support/emulators.ts";
 
@@ -340,14 +341,16 @@ describe("errors and retries on the lite path", () => {
     }
   });
 
-  test("a throttled call is retried and succeeds; every attempt is counted", async () => {
+  test("a throttled call is one request and ThrottledError; through the retry policy it is retried and succeeds, every attempt counted", async () => {
     const s = await answering((n) =>
       n === 1
         ? Response.json({ __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException", message: "slow down" }, { status: 400 })
         : Response.json({ Item: { job_id: { S: "j" } } }),
     );
     try {
-      expect(await s.ports.tables.get("t", { job_id: "j" })).toEqual({ job_id: "j" });
+      expect(await s.ports.tables.get("t", { job_id: "j" }).catch((e: unknown) => e)).toBeInstanceOf(ThrottledError);
+      expect(s.requests()).toBe(1);
+      expect(await retryingPorts(s.ports, { random: () => 0 }).tables.get("t", { job_id: "j" })).toEqual({ job_id: "j" });
       expect(s.requests()).toBe(2);
       expect(s.ports.stats()).toEqual({ "DynamoDB.GetItem": 2 });
     } finally {
@@ -355,11 +358,13 @@ describe("errors and retries on the lite path", () => {
     }
   });
 
-  test("a 5xx that persists becomes ThrottledError after 3 attempts", async () => {
+  test("a 5xx that persists is UnavailableError: one request alone, the policy's 4 through the retry policy", async () => {
     const s = await answering(() => new Response("oops", { status: 503 }));
     try {
-      expect(await s.ports.tables.get("t", { job_id: "j" }).catch((e: unknown) => e)).toBeInstanceOf(ThrottledError);
-      expect(s.requests()).toBe(3);
+      expect(await s.ports.tables.get("t", { job_id: "j" }).catch((e: unknown) => e)).toBeInstanceOf(UnavailableError);
+      expect(s.requests()).toBe(1);
+      expect(await retryingPorts(s.ports, { random: () => 0 }).tables.get("t", { job_id: "j" }).catch((e: unknown) => e)).toBeInstanceOf(UnavailableError);
+      expect(s.requests()).toBe(5);
     } finally {
       await s.close();
     }

@@ -50,6 +50,13 @@ describe.if(present)("realm create on the aws backend", () => {
     }
   }, 60_000);
 
+  test.each([[["get", "job", "x"]], [["delete", "job", "x"]], [["events", "x"]], [["dispatcher", "x"]]])("%p on a missing realm gives the create-it hint, as on local", async (args) => {
+    const r = await lava([...args, "-r", "nosuch", "--backend", "aws"], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no realm "nosuch"');
+    expect(r.stderr).toContain("create it with: lava realm create -r nosuch");
+  }, 60_000);
+
   test("put and get a job through the aws backend", async () => {
     const put = await lava(["put", "job", "-r", "ref", "--backend", "aws", "-"], env, JSON.stringify({ job_id: "ref/log", type: "log", worker: "core", payload: null }));
     expect(put.code).toBe(0);

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import type { Filter, Item, Key, Page, Ports, QueueMessage, TableSpec } from "../../src/ports/index.ts";
-import { ConditionFailedError, NotFoundError } from "../../src/ports/index.ts";
+import { ConditionFailedError, isRetryable, NotFoundError, ValidationError } from "../../src/ports/index.ts";
 
 export interface ConformanceSetup {
   ports: Ports;
@@ -113,6 +113,8 @@ function describeQueues(getPorts: () => Ports): void {
       await expectRejects(queues.send(missing, "x"), NotFoundError);
       await expectRejects(queues.receive(missing), NotFoundError);
       await expectRejects(queues.attributes(missing), NotFoundError);
+      const error = await queues.send(missing, "x").catch((e: unknown) => e);
+      expect((error as NotFoundError).resource).toEqual({ kind: "queue", name: missing });
     });
 
     test("a message received and not deleted comes back after the visibility timeout, its count raised", async () => {
@@ -277,6 +279,25 @@ function describeTables(getPorts: () => Ports): void {
       await tables.createTable(plain);
       expect(await tables.tableExists(plain.name)).toBe(true);
       expect(await tables.tableExists(`lava_conf_${RUN}.absent`)).toBe(false);
+    });
+
+    test("a missing table is NotFoundError naming the table, for reads and writes", async () => {
+      const { tables } = getPorts();
+      const absent = `lava_conf_${RUN}.absent`;
+      for (const call of [tables.get(absent, { id: "x" }), tables.update(absent, { id: "x" }, { set: { a: 1 } })]) {
+        const error = await call.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(NotFoundError);
+        expect((error as NotFoundError).resource).toEqual({ kind: "table", name: absent });
+      }
+    });
+
+    test("a hash key over DynamoDB's 2048-byte limit is a permanent ValidationError", async () => {
+      const { tables } = getPorts();
+      for (const call of [tables.get(plain.name, { id: "j".repeat(3000) }), tables.batchGet(plain.name, [{ id: "a" }, { id: "j".repeat(3000) }])]) {
+        const error = await call.catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ValidationError);
+        expect(isRetryable(error)).toBe(false);
+      }
     });
 
     test("put, get and delete; every value type round-trips, binary included", async () => {

@@ -8,6 +8,8 @@
  *   `ThrottlingException`, JSON 400; SQS JSON-protocol `RequestThrottled` 400 with its query-error header;
  *   S3 `SlowDown` 503 XML), so the SDK classifies it exactly as it would AWS's;
  * - `error`: a 500 or 503 server error in the service's shape;
+ * - `deny`: the service's access-denied answer (DynamoDB `AccessDeniedException` 400, SQS `AccessDenied` 403,
+ *   S3 `AccessDenied` 403);
  * - `delay`: waits, then forwards;
  * - `drop`: destroys the connection, either before forwarding (`before`: the backend never saw it) or after
  *   the backend answered (`after`: the operation took effect, the client never learns it).
@@ -24,6 +26,7 @@ export type Service = "dynamodb" | "sqs" | "s3" | "sns";
 export type Fault =
   | { kind: "throttle"; code?: string }
   | { kind: "error"; status: 500 | 503 }
+  | { kind: "deny" }
   | { kind: "delay"; ms: number }
   | { kind: "drop"; when: "before" | "after" };
 
@@ -145,8 +148,9 @@ interface Answer {
 const DYNAMO_PREFIX = "com.amazonaws.dynamodb.v20120810#";
 
 /** The service's own answer for a fault, as AWS sends it. */
-export function faultAnswer(service: Service, fault: { kind: "throttle"; code?: string } | { kind: "error"; status: 500 | 503 }): Answer {
+export function faultAnswer(service: Service, fault: { kind: "throttle"; code?: string } | { kind: "error"; status: 500 | 503 } | { kind: "deny" }): Answer {
   const requestId = crypto.randomUUID();
+  if (fault.kind === "deny") return denyAnswer(service, requestId);
   if (service === "dynamodb") {
     const json = (status: number, type: string, message: string): Answer => ({
       status,
@@ -190,6 +194,29 @@ export function faultAnswer(service: Service, fault: { kind: "throttle"; code?: 
   };
 }
 
+function denyAnswer(service: Service, requestId: string): Answer {
+  const message = "User: arn:aws:iam::000000000000:user/test is not authorized to perform this action";
+  if (service === "dynamodb") {
+    return {
+      status: 400,
+      headers: { "content-type": "application/x-amz-json-1.0", "x-amzn-requestid": requestId },
+      body: JSON.stringify({ __type: `${DYNAMO_PREFIX}AccessDeniedException`, message }),
+    };
+  }
+  if (service === "sqs") {
+    return {
+      status: 403,
+      headers: { "content-type": "application/x-amz-json-1.0", "x-amzn-requestid": requestId, "x-amzn-query-error": "AccessDenied;Sender" },
+      body: JSON.stringify({ __type: "com.amazonaws.sqs#AccessDenied", message }),
+    };
+  }
+  return {
+    status: 403,
+    headers: { "content-type": "application/xml", "x-amz-request-id": requestId },
+    body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>${requestId}</RequestId></Error>`,
+  };
+}
+
 interface LiveRule {
   rule: FaultRule;
   seen: number;
@@ -203,6 +230,8 @@ function describeFault(fault: Fault): string {
       return `throttle${fault.code ? ` ${fault.code}` : ""}`;
     case "error":
       return `error ${fault.status}`;
+    case "deny":
+      return "deny";
     case "delay":
       return `delay ${fault.ms}`;
     case "drop":
@@ -285,7 +314,7 @@ export async function startFaultProxy(targets: ProxyTargets, opts: { seed?: numb
       req.socket.destroy();
       return;
     }
-    if (fault?.kind === "throttle" || fault?.kind === "error") {
+    if (fault?.kind === "throttle" || fault?.kind === "error" || fault?.kind === "deny") {
       const a = faultAnswer(r.service, fault);
       entry.status = a.status;
       res.writeHead(a.status, { ...a.headers, "content-length": String(Buffer.byteLength(a.body)) });

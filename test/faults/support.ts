@@ -98,7 +98,8 @@ export interface SpawnedWorker {
 
 /**
  * Starts `lava worker -r ref -w core --root --log-json <args>` with its AWS traffic through the proxy.
- * `AWS_MAX_ATTEMPTS` (SDK and lite client) can be lowered per worker to make fault counts exact.
+ * DynamoDB and SQS calls make one request per attempt of the retry policy (src/core/retry.ts), so a rule's
+ * count is the number of failures the worker's own code sees.
  */
 export function spawnWorker(world: FaultWorld, args: string[], extraEnv: Record<string, string> = {}): SpawnedWorker {
   const env = {

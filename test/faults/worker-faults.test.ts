@@ -10,6 +10,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { needs } from "../support/availability.ts";
 import { emulatorsPresent } from "../support/emulators.ts";
+import { POLICIES } from "../../src/core/retry.ts";
+import { dispatchJob } from "../../src/core/dispatch.ts";
 import {
   dispatch,
   eventOf,
@@ -29,8 +31,6 @@ const present = needs("dynalite and fauxqs (npm devDependencies)", emulatorsPres
 /** Long-running mode: poll every second, no sleep after an empty poll; stopped with SIGHUP. */
 const SERVE = ["--wait", "1", "-s", "0"];
 const BATCH = ["--batch", "--wait", "1"];
-/** One SDK attempt per request, so a rule's count is the number of failures the worker's own code sees. */
-const ONE_ATTEMPT = { AWS_MAX_ATTEMPTS: "1" };
 const PARAM_SECRET = "hunter2-param-7c1e";
 
 const JOBS = {
@@ -80,10 +80,55 @@ describe.if(present)("worker under AWS faults", () => {
     expect(await queueDepth(world)).toBe(0);
   }, 30_000);
 
+  test("one job lookup under throttling costs at most the policy's attempts in GetItem requests, then the message is returned", async () => {
+    const runId = await dispatch(world, "ref/log");
+    const throttle = world.proxy.add({ service: "dynamodb", op: "GetItem", match: jobsTable, fault: { kind: "throttle" } });
+    const w = spawnWorker(world, SERVE);
+    const line = await w.waitFor("the prepare failure", (r) => namesRun(r, "ref/log", runId) && r.level === "ERROR");
+    expect(String(line.message)).toContain("retrying in 10s");
+    // No second loop beneath the policy (the lite client, the SDK) multiplies the requests.
+    expect(world.proxy.count("dynamodb.GetItem", (r) => r.body.includes(jobsTable))).toBe(POLICIES.call.attempts);
+    throttle.remove();
+    await until("the run to complete", async () => (await eventOf(world, "ref/log", runId))?.status === "complete", 25_000);
+    w.proc.kill("SIGHUP");
+    expect(await w.done).toBe(0);
+    expect(await queueDepth(world)).toBe(0);
+  }, 40_000);
+
+  test("a job id DynamoDB refuses (3,000 chars): deleted at once with one error record, never retried; the other job runs", async () => {
+    const longId = `ref/${"j".repeat(3000)}`;
+    const badRun = await dispatchJob(world.ports, { realm: "ref", jobId: longId, worker: "core" });
+    const okRun = await dispatch(world, "ref/log");
+    const w = spawnWorker(world, ["-t", "5", ...BATCH]);
+    expect(await w.done).toBe(0);
+    const errors = w.records().filter((r) => r.level === "ERROR" && r.job_id === longId);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.run_id).toBe(badRun);
+    expect(w.records().some((r) => /retrying in/.test(String(r.message)))).toBe(false);
+    // At most one read of its own (after the shared read-ahead failed); no back-off, no second cycle.
+    expect(world.proxy.count("dynamodb.GetItem", (r) => r.body.includes(longId))).toBeLessThanOrEqual(1);
+    expect((await eventOf(world, "ref/log", okRun))?.status).toBe("complete");
+    expect(await queueDepth(world)).toBe(0);
+  }, 30_000);
+
+  test("access denied reading the job: deleted at once with one error record naming the run; never retried", async () => {
+    const runId = await dispatch(world, "ref/true");
+    const deny = world.proxy.add({ service: "dynamodb", op: "GetItem", match: jobsTable, fault: { kind: "deny" } });
+    const w = spawnWorker(world, BATCH);
+    expect(await w.done).toBe(0);
+    expect(deny.fired).toBe(1);
+    const errors = w.records().filter((r) => r.level === "ERROR" && namesRun(r, "ref/true", runId));
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0]!.message)).toContain("access denied");
+    expect(await eventOf(world, "ref/true", runId)).toBeUndefined();
+    expect(await queueDepth(world)).toBe(0);
+    world.dispatched.delete(runId); // never runs, by design
+  }, 30_000);
+
   test("GetItem of the job unavailable for a while: message returned, not deleted; logged with ids; runs later", async () => {
     const runId = await dispatch(world, "ref/log");
     const outage = world.proxy.add({ service: "dynamodb", op: "GetItem", match: jobsTable, fault: { kind: "error", status: 503 } });
-    const w = spawnWorker(world, SERVE, ONE_ATTEMPT);
+    const w = spawnWorker(world, SERVE);
     const line = await w.waitFor("the prepare failure", (r) => /cannot prepare the run/.test(String(r.message)));
     expect(namesRun(line, "ref/log", runId)).toBe(true);
     expect(line.level).toBe("ERROR");
@@ -104,7 +149,7 @@ describe.if(present)("worker under AWS faults", () => {
   test("events UpdateItem throttled 4 times: the run's events are written in order, then the message is deleted", async () => {
     const runId = await dispatch(world, "ref/true");
     const rule = world.proxy.add({ service: "dynamodb", op: "UpdateItem", match: runId, fault: { kind: "throttle" }, count: 4 });
-    const w = spawnWorker(world, BATCH, ONE_ATTEMPT);
+    const w = spawnWorker(world, BATCH);
     expect(await w.done).toBe(0);
     expect(rule.fired).toBe(4);
     const item = await eventOf(world, "ref/true", runId);
@@ -122,7 +167,7 @@ describe.if(present)("worker under AWS faults", () => {
     const nextRun = await dispatch(world, "ref/log");
     // Twelve failed writes: past the logged attempts, about 25 s of back-off in all.
     const rule = world.proxy.add({ service: "dynamodb", op: "UpdateItem", match: slowRun, count: 12, fault: { kind: "error", status: 503 } });
-    const w = spawnWorker(world, ["-t", "2", ...BATCH], ONE_ATTEMPT);
+    const w = spawnWorker(world, ["-t", "2", ...BATCH]);
     expect(await w.done).toBe(0);
     expect(rule.fired).toBe(12);
     const item = await eventOf(world, "ref/true", slowRun);
@@ -155,14 +200,13 @@ describe.if(present)("worker under AWS faults", () => {
     expect(await queueDepth(world)).toBe(0);
   }, 30_000);
 
-  test("ReceiveMessage unavailable: 5 attempts 0/1/2/3/4 s apart, then exit 1; the waiting message stays on the queue", async () => {
+  test("ReceiveMessage unavailable: 5 attempts (the receive policy), then exit 1; the waiting message stays on the queue", async () => {
     const runId = await dispatch(world, "ref/log");
     world.proxy.add({ service: "sqs", op: "ReceiveMessage", fault: { kind: "error", status: 503 } });
-    const w = spawnWorker(world, SERVE, ONE_ATTEMPT);
+    const w = spawnWorker(world, SERVE);
     expect(await w.done).toBe(1);
     const times = world.proxy.requests.filter((r) => r.op === "sqs.ReceiveMessage").map((r) => r.at);
-    expect(times).toHaveLength(5);
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(i * 1000 - 50);
+    expect(times).toHaveLength(POLICIES.receive.attempts);
     const warnings = w.records().filter((r) => r.level === "WARNING" && /^receive from lava-ref-core/.test(String(r.message)));
     expect(warnings).toHaveLength(5);
     expect(w.records().some((r) => r.level === "ERROR" && /Too many failed attempts - abort/.test(String(r.message)))).toBe(true);
@@ -176,7 +220,7 @@ describe.if(present)("worker under AWS faults", () => {
   test("DeleteMessage failing twice is retried: the run happens once and the message is gone", async () => {
     const runId = await dispatch(world, "ref/true");
     const rule = world.proxy.add({ service: "sqs", op: "DeleteMessage", fault: { kind: "error", status: 500 }, count: 2 });
-    const w = spawnWorker(world, BATCH, ONE_ATTEMPT);
+    const w = spawnWorker(world, BATCH);
     expect(await w.done).toBe(0);
     expect(rule.fired).toBe(2);
     expect(world.proxy.count("sqs.DeleteMessage")).toBe(3);
@@ -188,7 +232,7 @@ describe.if(present)("worker under AWS faults", () => {
     const runId = await dispatch(world, "ref/true");
     // The worker tries a delete 5 times; all of the first run's attempts fail.
     world.proxy.add({ service: "sqs", op: "DeleteMessage", fault: { kind: "error", status: 503 }, count: 5 });
-    const w = spawnWorker(world, SERVE, ONE_ATTEMPT);
+    const w = spawnWorker(world, SERVE);
     const line = await w.waitFor("the delete failure", (r) => /Could not delete message/.test(String(r.message)));
     expect(namesRun(line, "ref/true", runId)).toBe(true);
     const item = await until("the repeated run", async () => {
@@ -206,7 +250,7 @@ describe.if(present)("worker under AWS faults", () => {
     const runId = await dispatch(world, "ref/sleep");
     const rule = world.proxy.add({ service: "sqs", op: "ChangeMessageVisibility", fault: { kind: "error", status: 503 } });
     // One slot: with extensions failing the message may become visible again, and a free slot would take it.
-    const w = spawnWorker(world, ["-t", "1", ...SERVE], ONE_ATTEMPT);
+    const w = spawnWorker(world, ["-t", "1", ...SERVE]);
     await until("the run to complete", async () => (await eventOf(world, "ref/sleep", runId))?.status === "complete", 20_000);
     w.proc.kill("SIGHUP");
     expect(await w.done).toBe(0);
@@ -215,6 +259,19 @@ describe.if(present)("worker under AWS faults", () => {
     expect(warnings.length).toBe(rule.fired);
     expect(warnings.every((r) => r.level === "WARNING" && namesRun(r, "ref/sleep", runId))).toBe(true);
     expect(statuses(await eventOf(world, "ref/sleep", runId))).toEqual(["starting", "running", "complete"]);
+    expect(await queueDepth(world)).toBe(0);
+  }, 30_000);
+
+  test("ChangeMessageVisibility denied: one warning, no further extension attempts for that message; the job completes", async () => {
+    const runId = await dispatch(world, "ref/sleep");
+    const deny = world.proxy.add({ service: "sqs", op: "ChangeMessageVisibility", fault: { kind: "deny" } });
+    const w = spawnWorker(world, ["-t", "1", ...SERVE]);
+    await until("the run to complete", async () => (await eventOf(world, "ref/sleep", runId))?.status === "complete", 20_000);
+    w.proc.kill("SIGHUP");
+    expect(await w.done).toBe(0);
+    expect(deny.fired).toBe(1);
+    const warnings = w.records().filter((r) => r.level === "WARNING" && /grant sqs:ChangeMessageVisibility/.test(String(r.message)));
+    expect(warnings).toHaveLength(1);
     expect(await queueDepth(world)).toBe(0);
   }, 30_000);
 

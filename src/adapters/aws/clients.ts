@@ -86,9 +86,18 @@ export function resolveSettings(
   return settings;
 }
 
+/**
+ * Services whose ports the domain calls through its one retry policy (src/core/retry.ts, applied to
+ * `Ports.tables` and `Ports.queues`): their SDK clients make one attempt per call, as the lite client
+ * does, so retries never stack. The other services keep the SDK's built-in standard retry (3 attempts,
+ * or `AWS_MAX_ATTEMPTS`), the only retry their calls get.
+ */
+const RETRIED_BY_CALLER: ReadonlySet<ServiceId> = new Set(["DYNAMODB", "SQS"]);
+
 /** Constructor options common to every client; `undefined` fields are left to the SDK's defaults. */
 export function clientOptions(settings: AwsSettings, service: ServiceId, region = settings.region) {
   return {
+    ...(RETRIED_BY_CALLER.has(service) ? { maxAttempts: 1 } : {}),
     ...(region ? { region } : {}),
     ...(settings.profile ? { profile: settings.profile } : {}),
     ...(settings.endpoints[service] ? { endpoint: settings.endpoints[service] } : {}),

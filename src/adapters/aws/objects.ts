@@ -38,20 +38,20 @@ export class S3ObjectStore implements ObjectStore {
     if (body instanceof ReadableStream || (body instanceof Blob && body.size > BLOB_STREAM_THRESHOLD)) {
       const stream = body instanceof Blob ? body.stream() : body;
       // A single PutObject when the stream fits in one part, multipart otherwise.
-      await awsCall(`put ${uri}`, () => streamingPut(s3, params, stream));
+      await awsCall(`put ${uri}`, () => streamingPut(s3, params, stream), { kind: "object", name: uri });
       return;
     }
     const { PutObjectCommand } = await import("@aws-sdk/client-s3");
     const bytes = body instanceof Blob ? new Uint8Array(await body.arrayBuffer()) : body;
-    await awsCall(`put ${uri}`, () => s3.send(new PutObjectCommand({ ...params, Body: bytes })));
+    await awsCall(`put ${uri}`, () => s3.send(new PutObjectCommand({ ...params, Body: bytes })), { kind: "object", name: uri });
   }
 
   async get(uri: string): Promise<ReadableStream<Uint8Array>> {
     const { bucket, key } = parseS3Uri(uri);
     const { GetObjectCommand } = await import("@aws-sdk/client-s3");
     const s3 = await this.client();
-    const out = await awsCall(`get ${uri}`, () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
-    if (!out.Body) throw new NotFoundError(`get ${uri}: no body`);
+    const out = await awsCall(`get ${uri}`, () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })), { kind: "object", name: uri });
+    if (!out.Body) throw new NotFoundError(`get ${uri}: no body`, { kind: "object", name: uri });
     return out.Body.transformToWebStream() as ReadableStream<Uint8Array>;
   }
 
@@ -60,7 +60,7 @@ export class S3ObjectStore implements ObjectStore {
     const { HeadObjectCommand } = await import("@aws-sdk/client-s3");
     const s3 = await this.client();
     try {
-      const out = await awsCall(`head ${uri}`, () => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
+      const out = await awsCall(`head ${uri}`, () => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })), { kind: "object", name: uri });
       return {
         uri,
         bucket,
@@ -90,6 +90,7 @@ export class S3ObjectStore implements ObjectStore {
           MaxKeys: input.maxKeys,
         }),
       ),
+      { kind: "object", name: prefixUri },
     );
     return {
       objects: (out.Contents ?? []).map((o) => ({
@@ -109,7 +110,7 @@ export class S3ObjectStore implements ObjectStore {
     const { bucket, key } = parseS3Uri(uri);
     const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
     const s3 = await this.client();
-    await awsCall(`delete ${uri}`, () => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })));
+    await awsCall(`delete ${uri}`, () => s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })), { kind: "object", name: uri });
   }
 
   /** Idempotent: a bucket we already own is fine. Outside us-east-1 S3 needs the location constraint. */
@@ -128,7 +129,7 @@ export class S3ObjectStore implements ObjectStore {
       );
     } catch (err) {
       if (isAwsError(err, "BucketAlreadyOwnedByYou")) return;
-      throw mapAwsError(err, `create bucket ${bucket}`);
+      throw mapAwsError(err, `create bucket ${bucket}`, { kind: "bucket", name: bucket });
     }
   }
 }

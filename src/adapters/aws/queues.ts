@@ -7,7 +7,7 @@ import type {
   QueuePort,
   ReceiveOptions,
 } from "../../ports/queue.ts";
-import { NotFoundError, PortError, ThrottledError } from "../../ports/errors.ts";
+import { NotFoundError, PortError, UnavailableError } from "../../ports/errors.ts";
 import { awsCall } from "./errors.ts";
 
 /** SendMessageBatch takes at most 10 entries. */
@@ -28,13 +28,9 @@ export function deleteBatchResults(name: string, count: number, failed: BatchEnt
     const i = Number(f.Id);
     if (!Number.isInteger(i) || i < 0 || i >= count) continue;
     const text = `delete from ${name}: ${f.Code ?? "failed"}${f.Message ? `: ${f.Message}` : ""}`;
-    results[i] = f.SenderFault === false ? new ThrottledError(text) : new PortError(text);
+    results[i] = f.SenderFault === false ? new UnavailableError(text) : new PortError(text);
   }
   return results;
-}
-
-function isAbort(err: unknown): boolean {
-  return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
 }
 
 export class SqsQueuePort implements QueuePort {
@@ -55,7 +51,7 @@ export class SqsQueuePort implements QueuePort {
   protected async lookup(name: string): Promise<string> {
     const { GetQueueUrlCommand } = await import("@aws-sdk/client-sqs");
     const sqs = await this.client();
-    const out = await awsCall(`queue ${name}`, () => sqs.send(new GetQueueUrlCommand({ QueueName: name })));
+    const out = await awsCall(`queue ${name}`, () => sqs.send(new GetQueueUrlCommand({ QueueName: name })), { kind: "queue", name });
     if (!out.QueueUrl) throw new PortError(`queue ${name}: GetQueueUrl returned no URL`);
     return out.QueueUrl;
   }
@@ -64,7 +60,7 @@ export class SqsQueuePort implements QueuePort {
   private async withUrl<T>(name: string, what: string, fn: (sqs: SQSClient, url: string) => Promise<T>): Promise<T> {
     const [sqs, url] = await Promise.all([this.client(), this.url(name)]);
     try {
-      return await awsCall(`${what} ${name}`, () => fn(sqs, url));
+      return await awsCall(`${what} ${name}`, () => fn(sqs, url), { kind: "queue", name });
     } catch (err) {
       if (err instanceof NotFoundError) this.urls.delete(name);
       throw err;
@@ -83,8 +79,7 @@ export class SqsQueuePort implements QueuePort {
             MessageRetentionPeriod: String(opts.retentionSeconds ?? 86400),
           },
         }),
-      ),
-    );
+      ), { kind: "queue", name });
     if (out.QueueUrl) this.urls.set(name, Promise.resolve(out.QueueUrl));
   }
 
@@ -153,7 +148,8 @@ export class SqsQueuePort implements QueuePort {
         sentAt: new Date(Number(m.Attributes?.SentTimestamp ?? Date.now())),
       }));
     } catch (err) {
-      if (opts.signal?.aborted || isAbort(err)) return [];
+      // An aborted poll is the caller stopping, not a failure.
+      if (opts.signal?.aborted) return [];
       throw err;
     }
   }

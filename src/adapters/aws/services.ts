@@ -79,6 +79,7 @@ export class AwsParameterPort implements ParameterPort {
     const ssm = await this.ssm();
     const out = await awsCall(`SSM parameter ${name}`, () =>
       ssm.send(new GetParameterCommand({ Name: name, WithDecryption: opts?.decrypt ?? false })),
+      { kind: "parameter", name },
     );
     return out.Parameter?.Value ?? "";
   }
@@ -87,7 +88,7 @@ export class AwsParameterPort implements ParameterPort {
   async getSecret(id: string): Promise<string> {
     const { GetSecretValueCommand } = await import("@aws-sdk/client-secrets-manager");
     const sm = await this.secrets();
-    const out = await awsCall(`secret ${id}`, () => sm.send(new GetSecretValueCommand({ SecretId: id })));
+    const out = await awsCall(`secret ${id}`, () => sm.send(new GetSecretValueCommand({ SecretId: id })), { kind: "secret", name: id });
     if (out.SecretString !== undefined) return out.SecretString;
     if (out.SecretBinary) return new TextDecoder().decode(out.SecretBinary);
     return "";
@@ -98,6 +99,7 @@ export class AwsParameterPort implements ParameterPort {
     const kms = await this.kms();
     const out = await awsCall(`KMS encrypt with ${keyId}`, () =>
       kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: plaintext })),
+      { kind: "key", name: keyId },
     );
     if (!out.CiphertextBlob) throw new PortError(`KMS encrypt with ${keyId}: no ciphertext returned`);
     return out.CiphertextBlob;

@@ -160,14 +160,15 @@ function toKey(record: Record<string, unknown> | undefined): Key | undefined {
 
 /** BatchGetItem takes at most 100 keys. */
 const BATCH_GET_KEYS = 100;
-const BATCH_GET_ATTEMPTS = 8;
 
 /** One BatchGetItem request: the items found and the keys DynamoDB left for later (UnprocessedKeys). */
 export type BatchGetChunk = (keys: Key[]) => Promise<{ items: Item[]; unprocessed: Key[] }>;
 
 /**
  * BatchGetItem's rules around one request function: duplicate keys are sent once (DynamoDB refuses them),
- * at most 100 keys per request, unprocessed keys sent again with back-off, answers put back in key order.
+ * at most 100 keys per request, answers put back in key order. Keys DynamoDB leaves unprocessed (it does
+ * so when throttling) make the whole read a `ThrottledError`: the caller's retry policy decides whether
+ * and when to read again (src/core/retry.ts), so no second retry loop hides here.
  */
 export async function batchGetInChunks(table: string, keys: Key[], request: BatchGetChunk): Promise<(Item | undefined)[]> {
   if (keys.length === 0) return [];
@@ -176,18 +177,14 @@ export async function batchGetInChunks(table: string, keys: Key[], request: Batc
   const unique = new Map<string, Key>();
   for (const key of keys) unique.set(idOf(key), key);
   const found = new Map<string, Item>();
-  let pending = [...unique.values()];
-  for (let attempt = 1; pending.length > 0; attempt++) {
-    if (attempt > BATCH_GET_ATTEMPTS) throw new ThrottledError(`batch get ${table}: ${pending.length} keys still unprocessed`);
-    if (attempt > 1) await Bun.sleep(Math.min(2000, 50 * 2 ** (attempt - 2)));
-    const next: Key[] = [];
-    for (let start = 0; start < pending.length; start += BATCH_GET_KEYS) {
-      const out = await request(pending.slice(start, start + BATCH_GET_KEYS));
-      for (const item of out.items) found.set(idOf(item), item);
-      next.push(...out.unprocessed);
-    }
-    pending = next;
+  const pending = [...unique.values()];
+  let unprocessed = 0;
+  for (let start = 0; start < pending.length; start += BATCH_GET_KEYS) {
+    const out = await request(pending.slice(start, start + BATCH_GET_KEYS));
+    for (const item of out.items) found.set(idOf(item), item);
+    unprocessed += out.unprocessed.length;
   }
+  if (unprocessed > 0) throw new ThrottledError(`batch get ${table}: ${unprocessed} keys left unprocessed (throttled)`);
   return keys.map((key) => found.get(idOf(key)));
 }
 
@@ -212,7 +209,7 @@ export class DynamoTableStore implements TableStore {
   private async describeKeys(table: string, index?: string): Promise<Set<string>> {
     const { DescribeTableCommand } = await import("@aws-sdk/client-dynamodb");
     const { raw } = await this.clients();
-    const out = await awsCall(`describe ${table}`, () => raw.send(new DescribeTableCommand({ TableName: table })));
+    const out = await awsCall(`describe ${table}`, () => raw.send(new DescribeTableCommand({ TableName: table })), { kind: "table", name: table });
     const t = out.Table;
     const schema = index
       ? [...(t?.GlobalSecondaryIndexes ?? []), ...(t?.LocalSecondaryIndexes ?? [])].find((ix) => ix.IndexName === index)
@@ -226,6 +223,7 @@ export class DynamoTableStore implements TableStore {
     const { doc } = await this.clients();
     const out = await awsCall(`get ${table}`, () =>
       doc.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: opts?.consistent })),
+      { kind: "table", name: table },
     );
     return toItem(out.Item);
   }
@@ -236,6 +234,7 @@ export class DynamoTableStore implements TableStore {
     return batchGetInChunks(table, keys, async (chunk) => {
       const out = await awsCall(`batch get ${table}`, () =>
         doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: chunk, ConsistentRead: opts?.consistent } } })),
+        { kind: "table", name: table },
       );
       return {
         items: (out.Responses?.[table] ?? []).map((i) => toItem(i)!),
@@ -253,6 +252,7 @@ export class DynamoTableStore implements TableStore {
       doc.send(
         new PutCommand({ TableName: table, Item: item, ConditionExpression: condition, ...expr.attributes() }),
       ),
+      { kind: "table", name: table },
     );
   }
 
@@ -274,6 +274,7 @@ export class DynamoTableStore implements TableStore {
           ...expr.attributes(),
         }),
       ),
+      { kind: "table", name: table },
     );
     return toItem(out.Attributes) ?? { ...key };
   }
@@ -285,6 +286,7 @@ export class DynamoTableStore implements TableStore {
     const condition = opts?.condition ? conditionExpression(expr, opts.condition, Object.keys(key)) : undefined;
     await awsCall(`delete ${table}`, () =>
       doc.send(new DeleteCommand({ TableName: table, Key: key, ConditionExpression: condition, ...expr.attributes() })),
+      { kind: "table", name: table },
     );
   }
 
@@ -312,6 +314,7 @@ export class DynamoTableStore implements TableStore {
           ...expr.attributes(),
         }),
       ),
+      { kind: "table", name: table },
     );
     const items = (out.Items ?? []).map((i) => toItem(i)!);
     return {
@@ -336,6 +339,7 @@ export class DynamoTableStore implements TableStore {
           ...expr.attributes(),
         }),
       ),
+      { kind: "table", name: table },
     );
     return { items: (out.Items ?? []).map((i) => toItem(i)!), lastKey: toKey(out.LastEvaluatedKey) };
   }
@@ -379,8 +383,10 @@ export class DynamoTableStore implements TableStore {
     } catch (err) {
       if (!isAwsError(err, "ResourceInUseException")) throw err;
     }
-    await awsCall(`wait for table ${spec.name}`, () =>
-      ddb.waitUntilTableExists({ client: raw, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { TableName: spec.name }),
+    await awsCall(
+      `wait for table ${spec.name}`,
+      () => ddb.waitUntilTableExists({ client: raw, maxWaitTime: 120, minDelay: 1, maxDelay: 2 }, { TableName: spec.name }),
+      { kind: "table", name: spec.name },
     );
     this.keyNames.set(spec.name, Promise.resolve(keyAttributesOf(spec.hash, spec.range)));
     for (const ix of spec.indexes ?? []) {
@@ -390,8 +396,12 @@ export class DynamoTableStore implements TableStore {
   }
 
   private async enableTtl(raw: DynamoDBClient, table: string, attribute: string): Promise<void> {
-    const { UpdateTimeToLiveCommand } = await import("@aws-sdk/client-dynamodb");
+    const { DescribeTimeToLiveCommand, UpdateTimeToLiveCommand } = await import("@aws-sdk/client-dynamodb");
     try {
+      // A table has one TTL attribute; asking first spares the error an update of an enabled TTL gets.
+      const current = await raw.send(new DescribeTimeToLiveCommand({ TableName: table }));
+      const status = current.TimeToLiveDescription?.TimeToLiveStatus;
+      if (status === "ENABLED" || status === "ENABLING") return;
       await raw.send(
         new UpdateTimeToLiveCommand({
           TableName: table,
@@ -399,8 +409,7 @@ export class DynamoTableStore implements TableStore {
         }),
       );
     } catch (err) {
-      // Already enabled is fine; emulators without TTL support only lose expiry, which tests do not rely on.
-      if (isAwsError(err, "ValidationException") && /already enabled/i.test(String(err))) return;
+      // Emulators without TTL support only lose expiry, which tests do not rely on.
       const code = err instanceof Error ? err.name : String(err);
       console.warn(`lava: could not enable TTL on ${attribute} for table ${table} (${code}); items will not expire`);
     }

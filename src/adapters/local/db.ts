@@ -16,7 +16,7 @@
 import { Database } from "bun:sqlite";
 import { statfsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { StorageFullError, StoreLostError } from "../../ports/errors.ts";
+import { StorageFullError, StoreLostError, UnavailableError, ValidationError } from "../../ports/errors.ts";
 import { privateFile, type Warn } from "./home.ts";
 
 /** How long a writer waits for another process's transaction before SQLite reports "database is locked". */
@@ -166,10 +166,19 @@ export function openDatabase(path: string, warn?: Warn): Database {
   });
 }
 
-/** Runs `fn` in a `BEGIN IMMEDIATE` transaction: the write lock is held from the first statement. */
+/**
+ * Runs `fn` in a `BEGIN IMMEDIATE` transaction: the write lock is held from the first statement. SQLite's
+ * own errors leave as port errors; the port's retry policy (src/core/retry.ts) decides about a busy one.
+ */
 export function writeTransaction<T>(db: Database, fn: () => T): T {
   const path = assertDatabaseFile(db);
-  return mapStorageErrors(path, () => retryBusy(() => db.transaction(fn).immediate()));
+  return mapStorageErrors(path, () => {
+    try {
+      return db.transaction(fn).immediate();
+    } catch (err) {
+      throw mapSqliteError(err);
+    }
+  });
 }
 
 /** What the database file was at open: the path, and the device and inode it named then. */
@@ -236,17 +245,36 @@ function noRoomAt(path: string): boolean {
   }
 }
 
-function isBusy(err: unknown): boolean {
+/** SQLite's result code (`SQLITE_BUSY`, `SQLITE_CONSTRAINT_PRIMARYKEY`, ...), or undefined for any other error. */
+function sqliteCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || /database is locked/i.test(String(err));
+  return typeof code === "string" && code.startsWith("SQLITE_") ? code : undefined;
 }
 
+/**
+ * SQLite errors as port errors: a database still locked by another process after `busy_timeout` is
+ * unavailable (a later attempt may get the lock); a broken constraint is a bad request. Port errors
+ * thrown inside a transaction, and anything that is not SQLite's, pass unchanged.
+ */
+export function mapSqliteError(err: unknown): unknown {
+  const code = sqliteCode(err);
+  if (!code) return err;
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    return new UnavailableError(`local database busy (${code})`, { cause: err });
+  }
+  if (code.startsWith("SQLITE_CONSTRAINT")) return new ValidationError(`local database refused the write (${code})`, { cause: err });
+  return err;
+}
+
+/** Switching a fresh file to WAL races other processes opening it at once (start-up only, not a port call). */
 function retryBusy<T>(fn: () => T, attempts = 5): T {
   for (let i = 1; ; i++) {
     try {
       return fn();
     } catch (err) {
-      if (!isBusy(err) || i >= attempts) throw err;
+      const code = sqliteCode(err);
+      const busy = code !== undefined && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+      if (!busy || i >= attempts) throw mapSqliteError(err);
       Bun.sleepSync(20 * i);
     }
   }

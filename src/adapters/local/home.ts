@@ -8,7 +8,7 @@
  */
 import { chmodSync, closeSync, mkdirSync, openSync, statSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
-import { PortError } from "../../ports/errors.ts";
+import { AccessDeniedError, ValidationError } from "../../ports/errors.ts";
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
@@ -26,7 +26,7 @@ export function securePrivateHome(home: string, warn: Warn): void {
   }
   // stat, not lstat: a home may be a symlink its owner made; what counts is the directory it leads to.
   const st = statSync(home);
-  if (!st.isDirectory()) throw new PortError(`LAVA_HOME ${home} is not a directory`);
+  if (!st.isDirectory()) throw new ValidationError(`LAVA_HOME ${home} is not a directory`);
   refuseForeign(home, st);
   tighten(home, st, PRIVATE_DIR_MODE, warn);
 }
@@ -56,7 +56,7 @@ export function privateFile(path: string, opts: { create?: boolean; warn?: Warn 
 function refuseForeign(path: string, st: Stats): void {
   const uid = process.getuid?.();
   if (uid === undefined || uid === 0 || st.uid === uid) return;
-  throw new PortError(`LAVA_HOME ${path} is owned by uid ${st.uid}, not by this user (${uid}): refusing to open it`);
+  throw new AccessDeniedError(`LAVA_HOME ${path} is owned by uid ${st.uid}, not by this user (${uid}): refusing to open it`);
 }
 
 function tighten(path: string, st: Stats, mode: number, warn: Warn | undefined): void {

@@ -4,7 +4,7 @@
  * mistaken for a map the caller wrote.
  */
 import type { Condition, Item, ItemUpdate } from "../../ports/tables.ts";
-import { ConditionFailedError, PortError } from "../../ports/errors.ts";
+import { ConditionFailedError, ValidationError } from "../../ports/errors.ts";
 import { valuesEqual } from "../common/filters.ts";
 
 const BINARY_TAG = "\u0000bin";
@@ -56,17 +56,17 @@ export function applyUpdate(table: string, base: Item, update: ItemUpdate, keyNa
     ...(update.remove ?? []),
   ];
   const keyTouched = touched.find((name) => keyNames.includes(name));
-  if (keyTouched) throw new PortError(`${table}: an update cannot change key attribute "${keyTouched}"`);
+  if (keyTouched) throw new ValidationError(`${table}: an update cannot change key attribute "${keyTouched}"`);
   const next: Item = { ...base };
   for (const [name, value] of Object.entries(update.set ?? {})) next[name] = value;
   for (const [name, values] of Object.entries(update.append ?? {})) {
     const existing = next[name] ?? [];
-    if (!Array.isArray(existing)) throw new PortError(`${table}: cannot append to non-list attribute "${name}"`);
+    if (!Array.isArray(existing)) throw new ValidationError(`${table}: cannot append to non-list attribute "${name}"`);
     next[name] = [...existing, ...values];
   }
   for (const [name, amount] of Object.entries(update.add ?? {})) {
     const existing = next[name] ?? 0;
-    if (typeof existing !== "number") throw new PortError(`${table}: cannot add to non-number attribute "${name}"`);
+    if (typeof existing !== "number") throw new ValidationError(`${table}: cannot add to non-number attribute "${name}"`);
     next[name] = existing + amount;
   }
   for (const name of update.remove ?? []) delete next[name];

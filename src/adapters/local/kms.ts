@@ -12,7 +12,7 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { linkSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PortError } from "../../ports/errors.ts";
+import { ValidationError } from "../../ports/errors.ts";
 
 const MAGIC = Buffer.from("LKMS1");
 const IV_BYTES = 12;
@@ -35,7 +35,7 @@ export class LocalKms {
 
   encryptSync(keyId: string, plaintext: Uint8Array): Uint8Array {
     const id = Buffer.from(keyId, "utf8");
-    if (id.length === 0 || id.length > 255) throw new PortError("KMS key id must be 1-255 bytes");
+    if (id.length === 0 || id.length > 255) throw new ValidationError("KMS key id must be 1-255 bytes");
     const iv = randomBytes(IV_BYTES);
     const header = Buffer.concat([MAGIC, Buffer.from([id.length]), id, iv]);
     const cipher = createCipheriv("aes-256-gcm", this.key(keyId), iv).setAAD(header);
@@ -45,10 +45,10 @@ export class LocalKms {
 
   decryptSync(ciphertext: Uint8Array): Uint8Array {
     const blob = Buffer.from(ciphertext);
-    if (!isLocalCiphertext(blob)) throw new PortError("not a local KMS ciphertext");
+    if (!isLocalCiphertext(blob)) throw new ValidationError("not a local KMS ciphertext");
     const idLength = blob[MAGIC.length]!;
     const headerLength = MAGIC.length + 1 + idLength + IV_BYTES;
-    if (blob.length < headerLength + TAG_BYTES) throw new PortError("local KMS ciphertext is truncated");
+    if (blob.length < headerLength + TAG_BYTES) throw new ValidationError("local KMS ciphertext is truncated");
     const keyId = blob.subarray(MAGIC.length + 1, MAGIC.length + 1 + idLength).toString("utf8");
     const header = blob.subarray(0, headerLength);
     const iv = blob.subarray(headerLength - IV_BYTES, headerLength);
@@ -57,7 +57,7 @@ export class LocalKms {
       decipher.setAuthTag(blob.subarray(blob.length - TAG_BYTES));
       return new Uint8Array(Buffer.concat([decipher.update(blob.subarray(headerLength, blob.length - TAG_BYTES)), decipher.final()]));
     } catch (err) {
-      throw new PortError("local KMS ciphertext does not decrypt with this home's key", { cause: err });
+      throw new ValidationError("local KMS ciphertext does not decrypt with this home's key", { cause: err });
     }
   }
 

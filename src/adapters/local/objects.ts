@@ -17,7 +17,7 @@ import { mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises"
 import { dirname, join, sep } from "node:path";
 import type { Body, ListInput, ListPage, ObjectInfo, ObjectStore, PutOptions } from "../../ports/objects.ts";
 import { parseS3Uri, s3Uri } from "../../ports/objects.ts";
-import { NotFoundError, PortError } from "../../ports/errors.ts";
+import { NotFoundError, ValidationError } from "../../ports/errors.ts";
 import { storageFull, writeTransaction } from "./db.ts";
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "./home.ts";
 
@@ -76,7 +76,7 @@ export class LocalObjectStore implements ObjectStore {
     });
     if ((await handle.stat()).isDirectory()) {
       await handle.close();
-      throw new NotFoundError(`object ${uri} does not exist`);
+      throw new NotFoundError(`object ${uri} does not exist`, { kind: "object", name: uri });
     }
     return new ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -177,13 +177,13 @@ export class LocalObjectStore implements ObjectStore {
 }
 
 function validateBucket(bucket: string): void {
-  if (!/^[a-z0-9][a-z0-9.-]{1,62}$/.test(bucket)) throw new PortError(`invalid bucket name "${bucket}"`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,62}$/.test(bucket)) throw new ValidationError(`invalid bucket name "${bucket}"`);
 }
 
 function validateKey(key: string, uri: string): void {
   const segments = key.split("/");
   if (!key || segments.some((s) => s === "" || s === "." || s === "..") || key.includes("\0") || (sep !== "/" && key.includes(sep))) {
-    throw new PortError(`object key of ${uri} cannot be stored locally (empty, ".", ".." segment or trailing "/")`);
+    throw new ValidationError(`object key of ${uri} cannot be stored locally (empty, ".", ".." segment or trailing "/")`);
   }
 }
 
@@ -249,12 +249,12 @@ async function pruneEmptyDirs(dir: string, stopAt: string): Promise<void> {
 
 function notFoundOrRethrow(err: unknown, uri: string): unknown {
   const code = (err as NodeJS.ErrnoException).code;
-  return code === "ENOENT" || code === "ENOTDIR" ? new NotFoundError(`object ${uri} does not exist`, { cause: err }) : err;
+  return code === "ENOENT" || code === "ENOTDIR" ? new NotFoundError(`object ${uri} does not exist`, { kind: "object", name: uri }, { cause: err }) : err;
 }
 
 function conflictOrRethrow(err: unknown, uri: string): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   return code === "EEXIST" || code === "ENOTDIR" || code === "EISDIR"
-    ? new PortError(`${uri}: a key cannot be both an object and a prefix of other objects in the local store`, { cause: err })
+    ? new ValidationError(`${uri}: a key cannot be both an object and a prefix of other objects in the local store`, { cause: err })
     : err;
 }

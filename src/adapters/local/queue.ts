@@ -15,7 +15,7 @@
 import type { Database } from "bun:sqlite";
 import { randomUUID } from "node:crypto";
 import type { CreateQueueOptions, QueueAttributes, QueueMessage, QueuePort, ReceiveOptions } from "../../ports/queue.ts";
-import { NotFoundError, PortError } from "../../ports/errors.ts";
+import { NotFoundError, ValidationError } from "../../ports/errors.ts";
 import { assertDatabaseFile, writeTransaction, type Clock } from "./db.ts";
 import type { Wakeup, Watch } from "./wakeup.ts";
 
@@ -74,7 +74,7 @@ export class LocalQueue implements QueuePort {
 
   async sendBatch(name: string, entries: { body: string; delaySeconds?: number }[]): Promise<string[]> {
     for (const entry of entries) {
-      if (Buffer.byteLength(entry.body) > MAX_BODY_BYTES) throw new PortError(`${name}: message body exceeds 256 KiB`);
+      if (Buffer.byteLength(entry.body) > MAX_BODY_BYTES) throw new ValidationError(`${name}: message body exceeds 256 KiB`);
       checkRange("delay", entry.delaySeconds ?? 0, 0, MAX_DELAY_SECONDS);
     }
     const ids = writeTransaction(this.db, () => {
@@ -147,7 +147,7 @@ export class LocalQueue implements QueuePort {
       const changed = this.db
         .query("UPDATE local_messages SET visible_at = ? WHERE queue = ? AND receipt = ?")
         .run(this.clock.now() + seconds * 1000, name, receiptHandle).changes;
-      if (changed === 0) throw new NotFoundError(`${name}: receipt handle is not the message's current delivery`);
+      if (changed === 0) throw new NotFoundError(`${name}: receipt handle is not the message's current delivery`, { kind: "message", name });
     });
     if (seconds === 0) await this.wakeup.notify(name);
   }
@@ -227,17 +227,17 @@ export class LocalQueue implements QueuePort {
     const row = this.db
       .query<QueueRow, [string]>("SELECT visibility_timeout, retention FROM local_queues WHERE name = ?")
       .get(name);
-    if (!row) throw new NotFoundError(`queue ${name} does not exist`);
+    if (!row) throw new NotFoundError(`queue ${name} does not exist`, { kind: "queue", name });
     return row;
   }
 }
 
 function validateName(name: string): void {
-  if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw new PortError(`invalid queue name "${name}" (1-80 of A-Z a-z 0-9 _ -)`);
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) throw new ValidationError(`invalid queue name "${name}" (1-80 of A-Z a-z 0-9 _ -)`);
 }
 
 function checkRange(what: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new PortError(`${what} must be an integer from ${min} to ${max}, not ${value}`);
+    throw new ValidationError(`${what} must be an integer from ${min} to ${max}, not ${value}`);
   }
 }

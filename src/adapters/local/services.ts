@@ -15,7 +15,7 @@ import type {
   NotificationPort,
   ParameterPort,
 } from "../../ports/services.ts";
-import { NotFoundError, PortError } from "../../ports/errors.ts";
+import { NotFoundError, ValidationError } from "../../ports/errors.ts";
 import { writeTransaction, type Clock } from "./db.ts";
 import type { LocalKms } from "./kms.ts";
 
@@ -76,7 +76,7 @@ export class LocalEventBus implements EventBusPort {
   async putEvents(entries: EventBusEntry[]): Promise<void> {
     for (const e of entries) {
       // EventBridge rejects entries whose detail is not a JSON object; so does the local bus.
-      if (!isJsonObject(e.detail)) throw new PortError(`event ${e.source}/${e.detailType}: detail must be a JSON object`);
+      if (!isJsonObject(e.detail)) throw new ValidationError(`event ${e.source}/${e.detailType}: detail must be a JSON object`);
     }
     const insert = this.db.query(
       "INSERT INTO local_events_bus (bus, source, detail_type, detail, resources, at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -97,7 +97,7 @@ export class LocalEmail implements EmailPort {
   ) {}
 
   async send(msg: EmailMessage, opts: { region?: string; configurationSet?: string } = {}): Promise<string> {
-    if (msg.to.length + (msg.cc?.length ?? 0) + (msg.bcc?.length ?? 0) === 0) throw new PortError("email has no recipients");
+    if (msg.to.length + (msg.cc?.length ?? 0) + (msg.bcc?.length ?? 0) === 0) throw new ValidationError("email has no recipients");
     const id = randomUUID();
     const insert = this.db.query(
       `INSERT INTO local_email (id, sender, recipients, cc, bcc, reply_to, subject, text_body, html_body, raw, region, configuration_set, at)
@@ -141,13 +141,13 @@ export class LocalParameters implements ParameterPort {
   /** `decrypt` changes nothing locally: a SecureString is always returned in clear. */
   async getParameter(name: string): Promise<string> {
     const row = this.db.query<{ value: StoredValue }, [string]>("SELECT value FROM local_parameters WHERE name = ?").get(name);
-    if (!row) throw new NotFoundError(`parameter ${name} does not exist`);
+    if (!row) throw new NotFoundError(`parameter ${name} does not exist`, { kind: "parameter", name });
     return this.open(row.value);
   }
 
   async getSecret(id: string): Promise<string> {
     const row = this.db.query<{ value: StoredValue }, [string]>("SELECT value FROM local_secrets WHERE id = ?").get(id);
-    if (!row) throw new NotFoundError(`secret ${id} does not exist`);
+    if (!row) throw new NotFoundError(`secret ${id} does not exist`, { kind: "secret", name: id });
     return this.open(row.value);
   }
 

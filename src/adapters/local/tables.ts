@@ -21,7 +21,7 @@ import type {
   TableSpec,
   TableStore,
 } from "../../ports/tables.ts";
-import { NotFoundError, PortError } from "../../ports/errors.ts";
+import { NotFoundError, ValidationError } from "../../ports/errors.ts";
 import { writeTransaction, type Clock } from "./db.ts";
 import { matchesFilters } from "../common/filters.ts";
 import { applyUpdate, checkCondition, decodeItem, encodeItem } from "./items.ts";
@@ -121,12 +121,12 @@ export class LocalTableStore implements TableStore {
   async query(table: string, input: QueryInput): Promise<Page> {
     const spec = this.spec(table);
     if (input.index) return this.queryIndex(spec, findIndex(spec, input.index), input);
-    if (input.hash.name !== spec.hash) throw new PortError(`${table}: query hash "${input.hash.name}" is not the table hash key`);
+    if (input.hash.name !== spec.hash) throw new ValidationError(`${table}: query hash "${input.hash.name}" is not the table hash key`);
     const forward = input.forward ?? true;
     const where = ["tbl = ?", "hk = ?"];
     const params: (KeyValue | string)[] = [table, input.hash.value];
     if (input.range) {
-      if (input.range.name !== spec.range) throw new PortError(`${table}: "${input.range.name}" is not the table range key`);
+      if (input.range.name !== spec.range) throw new ValidationError(`${table}: "${input.range.name}" is not the table range key`);
       addRangeCondition(where, params, "rk", input.range);
     }
     if (input.startKey) {
@@ -175,12 +175,12 @@ export class LocalTableStore implements TableStore {
   }
 
   private queryIndex(spec: TableSpec, index: IndexSpec, input: QueryInput): Page {
-    if (input.hash.name !== index.hash) throw new PortError(`${spec.name}: "${input.hash.name}" is not the hash key of index ${index.name}`);
+    if (input.hash.name !== index.hash) throw new ValidationError(`${spec.name}: "${input.hash.name}" is not the hash key of index ${index.name}`);
     const forward = input.forward ?? true;
     const where = ["e.tbl = ?", "e.idx = ?", "e.ihk = ?"];
     const params: KeyValue[] = [spec.name, index.name, input.hash.value];
     if (input.range) {
-      if (input.range.name !== index.range) throw new PortError(`${spec.name}: "${input.range.name}" is not the range key of index ${index.name}`);
+      if (input.range.name !== index.range) throw new ValidationError(`${spec.name}: "${input.range.name}" is not the range key of index ${index.name}`);
       addRangeCondition(where, params, "e.irk", input.range);
     }
     if (input.startKey) {
@@ -211,7 +211,7 @@ export class LocalTableStore implements TableStore {
     const cached = this.specs.get(table);
     if (cached) return cached;
     const row = this.db.query<{ spec: string }, [string]>("SELECT spec FROM local_tables WHERE name = ?").get(table);
-    if (!row) throw new NotFoundError(`table ${table} does not exist`);
+    if (!row) throw new NotFoundError(`table ${table} does not exist`, { kind: "table", name: table });
     const spec = JSON.parse(row.spec) as TableSpec;
     this.specs.set(table, spec);
     return spec;
@@ -229,7 +229,7 @@ export class LocalTableStore implements TableStore {
     const [hk, rk] = keyValues(spec, item);
     const text = encodeItem(item);
     const size = Buffer.byteLength(text);
-    if (size > MAX_ITEM_BYTES) throw new PortError(`${spec.name}: item of ${size} bytes exceeds the 400 KB item limit`);
+    if (size > MAX_ITEM_BYTES) throw new ValidationError(`${spec.name}: item of ${size} bytes exceeds the 400 KB item limit`);
     this.db.query("INSERT OR REPLACE INTO local_items (tbl, hk, rk, item, size) VALUES (?, ?, ?, ?, ?)").run(spec.name, hk, rk, text, size);
     this.db.query("DELETE FROM local_index_entries WHERE tbl = ? AND hk = ? AND rk = ?").run(spec.name, hk, rk);
     for (const index of spec.indexes ?? []) {
@@ -247,17 +247,17 @@ export class LocalTableStore implements TableStore {
 function validateSpec(spec: TableSpec): void {
   const names = new Set<string>();
   for (const index of spec.indexes ?? []) {
-    if (names.has(index.name)) throw new PortError(`${spec.name}: duplicate index name ${index.name}`);
+    if (names.has(index.name)) throw new ValidationError(`${spec.name}: duplicate index name ${index.name}`);
     names.add(index.name);
     if (index.kind === "local" && index.hash !== spec.hash) {
-      throw new PortError(`${spec.name}: local index ${index.name} must share the table hash key ${spec.hash}`);
+      throw new ValidationError(`${spec.name}: local index ${index.name} must share the table hash key ${spec.hash}`);
     }
   }
 }
 
 function findIndex(spec: TableSpec, name: string): IndexSpec {
   const index = spec.indexes?.find((ix) => ix.name === name);
-  if (!index) throw new NotFoundError(`${spec.name}: no index named ${name}`);
+  if (!index) throw new NotFoundError(`${spec.name}: no index named ${name}`, { kind: "index", name: `${spec.name}/${name}` });
   return index;
 }
 
@@ -265,14 +265,21 @@ function isKeyValue(v: AttributeValue | undefined): v is KeyValue {
   return typeof v === "string" || typeof v === "number";
 }
 
-function keyAttr(source: Item | Key, name: string): KeyValue {
+/** DynamoDB's key size limits, enforced here so a key AWS refuses is refused locally too. */
+const MAX_HASH_KEY_BYTES = 2048;
+const MAX_RANGE_KEY_BYTES = 1024;
+
+function keyAttr(source: Item | Key, name: string, maxBytes = Infinity): KeyValue {
   const v = source[name];
-  if (!isKeyValue(v)) throw new PortError(`key attribute "${name}" must be a string or number`);
+  if (!isKeyValue(v)) throw new ValidationError(`key attribute "${name}" must be a string or number`);
+  if (typeof v === "string" && Buffer.byteLength(v) > maxBytes) {
+    throw new ValidationError(`key attribute "${name}" is ${Buffer.byteLength(v)} bytes, over the ${maxBytes}-byte key limit`);
+  }
   return v;
 }
 
 function keyValues(spec: TableSpec, source: Item | Key): [KeyValue, KeyValue] {
-  return [keyAttr(source, spec.hash), spec.range ? keyAttr(source, spec.range) : NO_RANGE];
+  return [keyAttr(source, spec.hash, MAX_HASH_KEY_BYTES), spec.range ? keyAttr(source, spec.range, MAX_RANGE_KEY_BYTES) : NO_RANGE];
 }
 
 function primaryKey(spec: TableSpec, row: { hk: KeyValue; rk: KeyValue }): Key {
@@ -287,7 +294,7 @@ function addRangeCondition(where: string[], params: KeyValue[], column: string, 
       params.push(range.value, range.value);
       return;
     case "between":
-      if (range.value2 === undefined) throw new PortError(`"between" on ${range.name} needs value2`);
+      if (range.value2 === undefined) throw new ValidationError(`"between" on ${range.name} needs value2`);
       where.push(`${column} BETWEEN ? AND ?`);
       params.push(range.value, range.value2);
       return;
@@ -304,7 +311,7 @@ function readPage<R extends Row>(
   keyOf: (row: R) => Key,
   filter: QueryInput["filter"],
 ): Page {
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw new PortError(`limit must be a positive integer, not ${limit}`);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw new ValidationError(`limit must be a positive integer, not ${limit}`);
   const items: Item[] = [];
   let read = 0;
   let bytes = 0;

@@ -17,6 +17,7 @@ import { ec2InstanceId } from "../../core/worker/instance.ts";
 import { cleanUpAfterDeadWorkers } from "../../core/orphans.ts";
 import { dispatchJob } from "../../core/dispatch.ts";
 import { realmTable } from "../../core/names.ts";
+import { NoSuchRealmError } from "../../core/job-spec.ts";
 
 const HEARTBEAT_MIN = 30;
 const WAIT_MAX = 20;
@@ -188,7 +189,7 @@ async function jumpStart(worker: Worker, ports: Ports): Promise<void> {
 
 /** The worker logs the original's words; this tells the person at the terminal what to do. */
 function isMissingRealm(err: unknown, realm: string): boolean {
-  if (err instanceof Error && err.name === "RealmError" && err.message.startsWith("No such realm")) return true;
+  if (err instanceof NoSuchRealmError) return true;
   return explainMissingRealm(err, realm) !== err;
 }
 

@@ -6,11 +6,11 @@
  * out when it holds 10 (SQS's limit), when every message the worker holds is in it (nothing else can
  * join soon: a lone job's delete is never delayed), after `lingerMs`, or at once when the worker stops.
  */
-import { PortError, ThrottledError, type QueueMessage, type QueuePort } from "../../ports/index.ts";
+import { isRetryable, type QueueMessage, type QueuePort } from "../../ports/index.ts";
 import type { Logger } from "../log.ts";
+import { POLICIES, retry } from "../retry.ts";
 
 const BATCH = 10;
-const ATTEMPTS = 5;
 
 export interface DeleterOptions {
   queues: QueuePort;
@@ -58,31 +58,43 @@ export class MessageDeleter {
     while (this.pending.length > 0) void this.send(this.pending.splice(0, BATCH));
   }
 
+  /**
+   * Sends the batch under `POLICIES.delete`. A failed request is retried as a whole when its error is
+   * retryable; in a batch answer, only the entries refused for a retryable reason (the service's fault)
+   * are sent again. Entries that fail for good, or still fail when the policy gives up, are logged.
+   */
   private async send(batch: PendingDelete[]): Promise<void> {
     let left = batch;
-    for (let attempt = 1; left.length > 0; attempt++) {
+    const attempt = async (): Promise<void> => {
       let errors: (Error | undefined)[];
-      // A failed request may heal (as the single delete always did); a refused entry only when SQS says so.
-      let requestFailed = false;
       try {
         this.requests++;
         errors = await this.request(left);
       } catch (err) {
-        requestFailed = true;
         errors = left.map(() => err as Error);
       }
-      const retry: PendingDelete[] = [];
+      const retryable: PendingDelete[] = [];
+      let firstRetryable: Error | undefined;
       left.forEach((p, i) => {
         const err = errors[i];
         if (!err) return p.done();
-        const healable = err instanceof ThrottledError || (requestFailed && err instanceof PortError);
-        if (attempt < ATTEMPTS && healable) return retry.push(p);
-        this.opts.log.error(`Could not delete message ${p.message.id}: ${err.message}`, { event_type: "worker", ...p.fields });
-        p.done();
+        if (!isRetryable(err)) return this.giveUp(p, err);
+        firstRetryable ??= err;
+        retryable.push(p);
       });
-      left = retry;
-      if (left.length > 0) await Bun.sleep(attempt * 200);
+      left = retryable;
+      if (firstRetryable) throw firstRetryable;
+    };
+    try {
+      await retry(attempt, POLICIES.delete);
+    } catch (err) {
+      for (const p of left) this.giveUp(p, err as Error);
     }
+  }
+
+  private giveUp(p: PendingDelete, err: Error): void {
+    this.opts.log.error(`Could not delete message ${p.message.id}: ${err.message}`, { event_type: "worker", ...p.fields });
+    p.done();
   }
 
   /** One message goes as DeleteMessage, several as DeleteMessageBatch (same permission, same cost). */

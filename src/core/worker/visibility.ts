@@ -11,7 +11,7 @@
  * fails, a warning is logged once, and behaviour falls back to the original's: a run longer than the
  * visibility timeout may be delivered again.
  */
-import type { QueuePort } from "../../ports/index.ts";
+import { AccessDeniedError, type QueuePort } from "../../ports/index.ts";
 import type { Logger } from "../log.ts";
 
 interface Held {
@@ -85,7 +85,7 @@ export class VisibilityKeeper {
     } catch (err) {
       if (!this.held.has(messageId)) return; // deleted meanwhile: nothing to extend
       const msg = (err as Error).message;
-      if (/denied|not authori[sz]ed|forbidden/i.test(msg)) {
+      if (err instanceof AccessDeniedError) {
         this.drop(messageId);
         if (!this.warnedDenied) {
           this.warnedDenied = true;

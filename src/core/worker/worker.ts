@@ -17,7 +17,8 @@
  *   visible again at once, exit 143.
  */
 import { rm } from "node:fs/promises";
-import { NotFoundError, PortError, StorageFullError, StoreLostError, ThrottledError, type Item, type Ports, type QueueMessage } from "../../ports/index.ts";
+import { join } from "node:path";
+import { isRetryable, NotFoundError, PortError, StorageFullError, type Item, type Ports, type QueueMessage } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { workerQueueName } from "../names.ts";
@@ -28,6 +29,7 @@ import type { ActionKind } from "../../actions/types.ts";
 import { MessageRejected, parseDispatchMessage, type DispatchRequest } from "./message.ts";
 import { JobRunFailed, runJob, type RunServices } from "./job-run.ts";
 import { sleepUnlessAborted } from "../sleep.ts";
+import { POLICIES, retry, retryingPorts, unretried } from "../retry.ts";
 import { VisibilityKeeper } from "./visibility.ts";
 import { MessageDeleter } from "./deleter.ts";
 import { parseIsoTimestamp } from "../pyformat.ts";
@@ -72,10 +74,11 @@ export interface WorkerDeps {
 }
 
 export const EXIT_HARD_STOP = 143;
-const RECEIVE_ATTEMPTS = 5;
 const HARD_STOP_GRACE_MS = 2000;
 /** When an infrastructure failure stops a message before its run, it comes back this soon. */
 const TRANSIENT_RETRY_SECONDS = 10;
+/** How often a worker held up by a full disk tries to receive again. */
+const DISK_FULL_RETRY_MS = 2000;
 
 type SlotState = "idle" | "preparing" | "running";
 
@@ -100,8 +103,10 @@ export class Worker {
   private readonly running = new Set<Promise<void>>();
   private slotFreed: (() => void) | undefined;
   private softStopping = false;
-  /** Cleared when a batched job read fails other than by throttling (readJobsAhead). */
-  private readAhead = true;
+  /** A failed read-ahead is logged as a warning once, then at debug level; it never turns reading ahead off. */
+  private warnedReadAhead = false;
+  /** The ports beneath any retrying: the worker's own loops (receive, events, deletes) apply their policies on them. */
+  private raw!: Ports;
   /** Wakes the loop from its sleeps when a stop begins. */
   private readonly wake = new AbortController();
   /** The receive in flight, if any. */
@@ -149,7 +154,11 @@ export class Worker {
 
   /** Start-up steps 5–7 of the original: realm item, config, worker tmp dir, event writer. */
   async start(): Promise<void> {
-    const { ports } = this.deps;
+    this.raw = unretried(this.deps.ports);
+    // Everything a run does on tables and queues (realm, state, connections, child jobs, dispatches) is
+    // retried under the one policy, and a hard stop ends the waiting; secrets a run reads are learnt as
+    // they are read, and cut from logs, events and error text.
+    const ports = retryingPorts(trackSecrets(this.raw), { signal: this.hardAbort.signal });
     const realm = await loadRealmItem(ports, this.opts.realm);
     this.config = this.deps.makeConfig(realm.config);
     // Handlers and templates see the whole entry (x-* keys included), as the original passes it.
@@ -160,7 +169,7 @@ export class Worker {
     this.workerTmp = tmp.path;
     for (const f of tmp.fixed) this.log.warning(`${f.path} was mode ${octal(f.from)}: made private (0700)`, { event_type: "worker" });
     this.events = new EventWriter({
-      ports,
+      ports: this.raw,
       realm: this.opts.realm,
       worker: this.opts.worker,
       hostname: this.deps.hostname,
@@ -178,11 +187,11 @@ export class Worker {
         event_type: "worker",
       });
     }
-    this.visibility = new VisibilityKeeper(ports.queues, this.queue, timeout, this.log);
-    this.deleter = new MessageDeleter({ queues: ports.queues, queue: this.queue, log: this.log, held: () => this.busy });
+    // An extension failing is retried by the next one; a release that fails still returns the message later.
+    this.visibility = new VisibilityKeeper(this.raw.queues, this.queue, timeout, this.log);
+    this.deleter = new MessageDeleter({ queues: this.raw.queues, queue: this.queue, log: this.log, held: () => this.busy });
     this.services = {
-      // Secrets read by a run are learnt as they are read, and cut from logs, events and error text.
-      ports: trackSecrets(ports),
+      ports,
       config: this.config,
       realmInfo: this.realmInfo,
       worker: this.opts.worker,
@@ -298,30 +307,36 @@ export class Worker {
   }
 
   /**
-   * ReceiveMessage with the original's retry schedule (0,1,2,3,4 s); gives up by throwing. A full disk
-   * (local realm) does not count: the worker waits for space, since exiting would give up the outcomes of
-   * the runs it holds. A lost store (database deleted under us) ends the worker at once.
+   * ReceiveMessage under `POLICIES.receive` (5 attempts, as the original); gives up by throwing, and the
+   * worker exits. A permanent error (no such queue, access denied, a lost store) is thrown at once. A full
+   * disk (local realm) does not count: the worker waits for space, since exiting would give up the
+   * outcomes of the runs it holds.
    */
   private async receive(max: number): Promise<QueueMessage[]> {
-    let lastError: unknown;
-    let diskFull = false;
-    for (let attempt = 0; attempt < RECEIVE_ATTEMPTS; attempt++) {
-      if (attempt > 0 && !(await sleepUnlessAborted(attempt * 1000, this.wake.signal))) return [];
+    const once = async (): Promise<QueueMessage[]> => {
       try {
-        return await this.deps.ports.queues.receive(this.queue, { maxMessages: max, waitSeconds: this.opts.waitSeconds });
+        return await this.raw.queues.receive(this.queue, { maxMessages: max, waitSeconds: this.opts.waitSeconds });
       } catch (err) {
-        if (err instanceof StoreLostError) throw err;
+        if (!(err instanceof StorageFullError)) this.log.warning(`receive from ${this.queue}: ${(err as Error).message}`, { event_type: "worker" });
+        throw err;
+      }
+    };
+    let diskFull = false;
+    for (;;) {
+      try {
+        return await retry(once, POLICIES.receive, { signal: this.wake.signal });
+      } catch (err) {
+        if (this.wake.signal.aborted) return [];
         if (err instanceof StorageFullError) {
           if (!diskFull) this.log.error(`Disk full: cannot take messages from ${this.queue} until space is freed`, { event_type: "worker" });
           diskFull = true;
-          attempt = 0;
+          if (!(await sleepUnlessAborted(DISK_FULL_RETRY_MS, this.wake.signal))) return [];
           continue;
         }
-        lastError = err;
-        this.log.warning(`receive from ${this.queue}: ${(err as Error).message}`, { event_type: "worker" });
+        if (!isRetryable(err)) throw err;
+        throw new PortError(`receive from ${this.queue}: Too many failed attempts - abort`, { cause: err });
       }
     }
-    throw new PortError(`receive from ${this.queue}: Too many failed attempts - abort`, { cause: lastError });
   }
 
   private async releaseUnstarted(messages: QueueMessage[]): Promise<void> {
@@ -332,7 +347,7 @@ export class Worker {
     this.visibility.drop(m.id);
     this.stats.released++;
     try {
-      await this.deps.ports.queues.changeVisibility(this.queue, m.receiptHandle, seconds);
+      await this.raw.queues.changeVisibility(this.queue, m.receiptHandle, seconds);
     } catch (err) {
       // Not lost: the message still comes back when its visibility timeout runs out.
       this.log.warning(`Could not release message ${m.id}: ${(err as Error).message}`, { event_type: "worker", ...fields });
@@ -354,20 +369,22 @@ export class Worker {
   /**
    * When a receive returns several messages, their jobs are read in one request (BatchGetItem) instead of
    * one GetItem each. Only a read-ahead: each message is still checked (or rejected) in its slot, in the
-   * original's order, and a message whose read-ahead failed reads its job on its own.
+   * original's order, and a message whose read-ahead failed reads its job on its own (with retries). A
+   * failure (throttling, a role without dynamodb:BatchGetItem, a key DynamoDB refuses) affects this batch
+   * only: the next receive reads ahead again.
    */
   private readJobsAhead(received: Received[]): Lookahead {
     const jobIds: string[] = [];
     // A message that did not parse is rejected in its slot, with the log line and delete that go with it.
     for (const { m, parsed } of received) if (!this.overRetryLimit(m) && "req" in parsed) jobIds.push(parsed.req.job_id);
-    if (jobIds.length < 2 || !this.readAhead) return new Map();
+    if (jobIds.length < 2) return new Map();
     const unique = [...new Set(jobIds)];
-    const read = readJobItems(this.deps.ports, this.opts.realm, unique).catch((error: unknown) => {
-      // Throttling passes; anything else (a role without dynamodb:BatchGetItem) will not: stop trying.
-      if (!(error instanceof ThrottledError) && this.readAhead) {
-        this.readAhead = false;
-        this.log.warning(`Reading jobs ahead failed, reading them one by one from now on: ${(error as Error).message}`, { event_type: "worker" });
-      }
+    // One attempt: the fallback, one GetItem per message, is the retry.
+    const read = readJobItems(this.raw, this.opts.realm, unique).catch((error: unknown) => {
+      const text = `Reading jobs ahead failed, reading this batch's jobs one by one: ${(error as Error).message}`;
+      if (this.warnedReadAhead) this.log.debug(text, { event_type: "worker" });
+      else this.log.warning(text, { event_type: "worker" });
+      this.warnedReadAhead = true;
       throw error;
     });
     return new Map(
@@ -469,7 +486,8 @@ export class Worker {
   private async readJobSpec(jobId: string, lookahead: Lookahead, log: Logger): Promise<JobSpec> {
     const ahead = await lookahead.get(jobId);
     if (ahead && "item" in ahead) return jobSpecFromItem(ahead.item, this.opts.realm, jobId, log);
-    return withThrottleRetry(() => loadJobSpec(this.deps.ports, this.opts.realm, jobId, log));
+    // A stop ends the back-off too, so a stopping worker does not linger on a lookup (the message returns later).
+    return retry(() => loadJobSpec(this.raw, this.opts.realm, jobId, log), POLICIES.call, { signal: this.wake.signal });
   }
 
   private async handleRejection(err: unknown, m: QueueMessage, log: Logger, req: DispatchRequest | undefined): Promise<void> {
@@ -479,11 +497,23 @@ export class Worker {
       await this.deleteMessage(m, { job_id: err.jobId, run_id: err.runId });
       return;
     }
-    // The realm's tables or the network failed us before the run began: nothing is lost by trying later.
     const what = req ? `Job ${req.job_id} (${req.run_id})` : `Message ${m.id}`;
     const fields = { event_type: "worker", ...(req ? { job_id: req.job_id, run_id: req.run_id } : {}) };
+    if (err instanceof PortError && !isRetryable(err)) {
+      // Permanent (a key DynamoDB refuses, access denied, a missing table): trying again cannot help.
+      await this.dispose(m, log, `${what}: cannot prepare the run, message deleted: ${err.message}`, fields);
+      return;
+    }
+    // Throttling, an outage or a bug of ours before the run began: nothing is lost by trying later.
     log.error(`${what}: cannot prepare the run, retrying in ${TRANSIENT_RETRY_SECONDS}s: ${(err as Error).message}`, fields);
     await this.release(m, TRANSIENT_RETRY_SECONDS, fields);
+  }
+
+  /** Deletes a message that can never run, after one error record saying why. */
+  private async dispose(m: QueueMessage, log: Logger, reason: string, fields: { event_type: string; job_id?: string; run_id?: string }): Promise<void> {
+    this.stats.rejected++;
+    log.error(reason, fields);
+    await this.deleteMessage(m, { job_id: fields.job_id, run_id: fields.run_id });
   }
 
   /** Deleted with others that finish close together (deleter.ts); the slot stays taken until done. */
@@ -508,16 +538,4 @@ function reviveLavaTimes(lava: Record<string, unknown>, prefix: string, req: Dis
     out[key] = ts.date;
   }
   return out;
-}
-
-/** Retries a read a few times while the backend throttles. */
-async function withThrottleRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!(err instanceof ThrottledError) || attempt >= attempts) throw err;
-      await Bun.sleep(100 * 2 ** attempt);
-    }
-  }
 }

@@ -4,8 +4,9 @@
  * (ReceiveMessage, DeleteMessage[Batch], ChangeMessageVisibility, UpdateItem, BatchGetItem). Loading the
  * SDK clients costs more than the rest of a dispatch (see bench/dispatch.ts), and the SDK's per-request
  * CPU (middleware, node:http emulation) was most of a worker's CPU per trivial job; so these go over
- * fetch with SigV4 signing, the SDK's standard retry rules and its error shape (so `mapAwsError` maps
- * them alike).
+ * fetch with SigV4 signing and the SDK's error shape (so `mapAwsError` maps them alike). Each call is
+ * one request: like the SDK clients of DynamoDB and SQS (`maxAttempts: 1`), it leaves retrying to the
+ * policy the callers apply (src/core/retry.ts).
  *
  * `route()` is undefined when a setting needs what only the SDK implements (FIPS or dual-stack endpoints,
  * endpoints from the shared config file, unknown partitions, no region): callers then use the SDK path.
@@ -35,57 +36,18 @@ const SERVICES: Partial<Record<ServiceId, ServiceShape>> = {
 
 /** An error AWS answered with, shaped like the SDK's service exceptions (`name`, `$metadata`, `$fault`). */
 export class LiteServiceError extends Error {
-  readonly $metadata: { httpStatusCode: number; requestId?: string; attempts: number };
+  readonly $metadata: { httpStatusCode: number; requestId?: string; attempts: 1 };
   readonly $fault: "client" | "server";
   /** The query-protocol code (`AWS.SimpleQueueService.NonExistentQueue`) when the service sent one. */
   readonly Code?: string;
 
-  constructor(code: string, message: string, status: number, attempts: number, requestId?: string, queryCode?: string) {
+  constructor(code: string, message: string, status: number, requestId?: string, queryCode?: string) {
     super(message);
     this.name = code;
-    this.$metadata = { httpStatusCode: status, attempts, ...(requestId ? { requestId } : {}) };
+    this.$metadata = { httpStatusCode: status, attempts: 1, ...(requestId ? { requestId } : {}) };
     this.$fault = status >= 500 ? "server" : "client";
     if (queryCode) this.Code = queryCode;
   }
-}
-
-const THROTTLING = new Set([
-  "ThrottlingException",
-  "Throttling",
-  "ThrottledException",
-  "RequestThrottledException",
-  "TooManyRequestsException",
-  "ProvisionedThroughputExceededException",
-  "TransactionInProgressException",
-  "RequestLimitExceeded",
-  "BandwidthLimitExceeded",
-  "LimitExceededException",
-  "RequestThrottled",
-  "SlowDown",
-  "PriorRequestNotComplete",
-  "EC2ThrottledException",
-]);
-const TRANSIENT = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
-const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "ConnectionRefused", "ConnectionClosed"]);
-
-/** The SDK's standard mode: 3 attempts, exponential backoff with full jitter, longer base for throttling. */
-const DEFAULT_ATTEMPTS = 3;
-const BASE_DELAY_MS = 100;
-const THROTTLING_BASE_DELAY_MS = 500;
-const MAX_DELAY_MS = 20_000;
-
-function isThrottling(err: LiteServiceError): boolean {
-  return THROTTLING.has(err.name) || err.$metadata.httpStatusCode === 429;
-}
-
-function isRetryable(err: unknown): boolean {
-  if (err instanceof LiteServiceError) {
-    return isThrottling(err) || TRANSIENT.has(err.name) || TRANSIENT_STATUS.has(err.$metadata.httpStatusCode);
-  }
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  return TRANSIENT.has(err.name) || (typeof code === "string" && NETWORK_CODES.has(code));
 }
 
 function truthy(value: string | undefined): boolean {
@@ -154,20 +116,14 @@ export class LiteService implements CountableClient {
     return { endpoint, region, credentials };
   }
 
-  /** Sends `operation` with `input` as JSON; retries as the SDK would; every attempt is counted. */
+  /**
+   * Sends `operation` with `input` as JSON, once: retrying is the caller's (src/core/retry.ts), so a second
+   * loop here would multiply the requests one failing call costs. The request is counted.
+   */
   async call(route: LiteRoute, operation: string, input: Json): Promise<Json> {
     const shape = SERVICES[this.service]!;
     const body = JSON.stringify(input);
-    const maxAttempts = Math.max(1, Number(this.env.AWS_MAX_ATTEMPTS) || DEFAULT_ATTEMPTS);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.counted(operation, () => this.attempt(route, shape, operation, body, attempt));
-      } catch (err) {
-        if (attempt >= maxAttempts || !isRetryable(err)) throw err;
-        const base = err instanceof LiteServiceError && isThrottling(err) ? THROTTLING_BASE_DELAY_MS : BASE_DELAY_MS;
-        await Bun.sleep(Math.floor(Math.min(MAX_DELAY_MS, Math.random() * 2 ** (attempt - 1) * base)));
-      }
-    }
+    return this.counted(operation, () => this.attempt(route, shape, operation, body));
   }
 
   /** Runs one HTTP attempt through the counting middleware the pool registered. */
@@ -183,7 +139,7 @@ export class LiteService implements CountableClient {
     return result!;
   }
 
-  private async attempt(route: LiteRoute, shape: ServiceShape, operation: string, body: string, attempt: number): Promise<Json> {
+  private async attempt(route: LiteRoute, shape: ServiceShape, operation: string, body: string): Promise<Json> {
     const credentials = await route.credentials();
     const headers = signRequest(
       {
@@ -200,7 +156,7 @@ export class LiteService implements CountableClient {
     const text = await response.text();
     const parsed = text ? (safeJson(text) ?? {}) : {};
     if (response.ok) return parsed;
-    throw serviceError(response, parsed, attempt);
+    throw serviceError(response, parsed);
   }
 
   /** Nothing to release: fetch pools its own connections. Present so the pool can treat it as a client. */
@@ -222,12 +178,12 @@ function bareCode(raw: string): string {
   return afterHash.split(":")[0]!.trim();
 }
 
-function serviceError(response: Response, body: Json, attempt: number): LiteServiceError {
+function serviceError(response: Response, body: Json): LiteServiceError {
   const rawType = response.headers.get("x-amzn-errortype") ?? (typeof body.__type === "string" ? body.__type : "") ?? "";
   const code = bareCode(rawType || (typeof body.code === "string" ? body.code : "")) || "UnknownError";
   const message = typeof body.message === "string" ? body.message : typeof body.Message === "string" ? body.Message : code;
   // SQS speaks JSON but keeps its query-protocol codes in this header (`AWS.SimpleQueueService.NonExistentQueue;Sender`).
   const queryCode = response.headers.get("x-amzn-query-error")?.split(";")[0] || undefined;
   const requestId = response.headers.get("x-amzn-requestid") ?? undefined;
-  return new LiteServiceError(code, message, response.status, attempt, requestId, queryCode);
+  return new LiteServiceError(code, message, response.status, requestId, queryCode);
 }

@@ -119,7 +119,7 @@ export class LiteDynamoTableStore extends DynamoTableStore {
     if (!route) return super.get(table, key, opts);
     const input: Record<string, unknown> = { TableName: table, Key: marshalKey(key) };
     if (opts?.consistent !== undefined) input.ConsistentRead = opts.consistent;
-    const out = await awsCall(`get ${table}`, () => this.lite.call(route, "GetItem", input));
+    const out = await awsCall(`get ${table}`, () => this.lite.call(route, "GetItem", input), { kind: "table", name: table });
     const item = out.Item as Record<string, Wire> | undefined;
     return item ? unmarshalItem(item) : undefined;
   }
@@ -130,7 +130,7 @@ export class LiteDynamoTableStore extends DynamoTableStore {
     return batchGetInChunks(table, keys, async (chunk) => {
       const request: Record<string, unknown> = { Keys: chunk.map(marshalKey) };
       if (opts?.consistent !== undefined) request.ConsistentRead = opts.consistent;
-      const out = await awsCall(`batch get ${table}`, () => this.lite.call(route, "BatchGetItem", { RequestItems: { [table]: request } }));
+      const out = await awsCall(`batch get ${table}`, () => this.lite.call(route, "BatchGetItem", { RequestItems: { [table]: request } }), { kind: "table", name: table });
       const responses = (out.Responses as Record<string, Record<string, Wire>[]> | undefined)?.[table] ?? [];
       const unprocessed = (out.UnprocessedKeys as Record<string, { Keys?: Record<string, Wire>[] }> | undefined)?.[table]?.Keys ?? [];
       return { items: responses.map(unmarshalItem), unprocessed: unprocessed.map((k) => unmarshalItem(k) as Key) };
@@ -150,7 +150,7 @@ export class LiteDynamoTableStore extends DynamoTableStore {
     const attrs = expr.attributes();
     if (attrs.ExpressionAttributeNames) input.ExpressionAttributeNames = attrs.ExpressionAttributeNames;
     if (attrs.ExpressionAttributeValues) input.ExpressionAttributeValues = marshalMap(attrs.ExpressionAttributeValues);
-    const out = await awsCall(`update ${table}`, () => this.lite.call(route, "UpdateItem", input));
+    const out = await awsCall(`update ${table}`, () => this.lite.call(route, "UpdateItem", input), { kind: "table", name: table });
     const item = out.Attributes as Record<string, Wire> | undefined;
     return item ? unmarshalItem(item) : { ...key };
   }

@@ -21,7 +21,7 @@ export class LiteSqsQueuePort extends SqsQueuePort {
   protected override async lookup(name: string): Promise<string> {
     const route = await this.lite.route();
     if (!route) return super.lookup(name);
-    const out = await awsCall(`queue ${name}`, () => this.lite.call(route, "GetQueueUrl", { QueueName: name }));
+    const out = await awsCall(`queue ${name}`, () => this.lite.call(route, "GetQueueUrl", { QueueName: name }), { kind: "queue", name });
     if (typeof out.QueueUrl !== "string" || !out.QueueUrl) throw new PortError(`queue ${name}: GetQueueUrl returned no URL`);
     return out.QueueUrl;
   }
@@ -34,7 +34,7 @@ export class LiteSqsQueuePort extends SqsQueuePort {
     if (opts?.delaySeconds !== undefined) input.DelaySeconds = opts.delaySeconds;
     let out: Record<string, unknown>;
     try {
-      out = await awsCall(`send to ${name}`, () => this.lite.call(route, "SendMessage", input));
+      out = await awsCall(`send to ${name}`, () => this.lite.call(route, "SendMessage", input), { kind: "queue", name });
     } catch (err) {
       // A queue deleted since its URL was cached is looked up again next time.
       if (err instanceof NotFoundError) this.urls.delete(name);
@@ -54,7 +54,7 @@ export class LiteSqsQueuePort extends SqsQueuePort {
     if (!route) return undefined;
     const url = await this.url(name);
     try {
-      return await awsCall(`${what} ${name}`, () => this.lite.call(route, operation, { QueueUrl: url, ...input }));
+      return await awsCall(`${what} ${name}`, () => this.lite.call(route, operation, { QueueUrl: url, ...input }), { kind: "queue", name });
     } catch (err) {
       if (err instanceof NotFoundError) this.urls.delete(name);
       throw err;
