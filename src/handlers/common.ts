@@ -14,6 +14,7 @@ import { connectionEnvironment } from "../connectors/cli.ts";
 import { dictCheck } from "./check.ts";
 import { errorText } from "../core/error-text.ts";
 import { shlexSplit } from "./shlex.ts";
+import { jinjaEnabled } from "../core/jinja-flag.ts";
 
 export function checkParameters(run: JobRun, required: readonly string[] | null, optional: readonly string[]): Record<string, unknown> {
   const parameters = run.job.parameters ?? {};
@@ -30,14 +31,7 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array) && !(v instanceof Date);
 }
 
-/** Python truthiness of the `jinja` parameter (absent = on). */
-export function jinjaEnabled(parameters: Record<string, unknown>): boolean {
-  const v = parameters.jinja;
-  if (v === undefined) return true;
-  if (Array.isArray(v)) return v.length > 0;
-  if (isPlainObject(v)) return Object.keys(v).length > 0;
-  return Boolean(v);
-}
+export { jinjaEnabled } from "../core/jinja-flag.ts";
 
 /** `str()` of an `args` item, as the original appends them. */
 export function argString(v: unknown): string {

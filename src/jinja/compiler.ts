@@ -21,6 +21,7 @@ import {
   iterate,
   mkFloat,
   newDict,
+  setOwn,
   str,
   truthy,
   tuple,
@@ -460,7 +461,7 @@ class Compiler {
           if (!(target instanceof PyNamespace) || !target.mutable) {
             throw positioned(new PyError("TemplateRuntimeError", "cannot assign attribute on non-namespace object"), pos);
           }
-          target.attrs[attr] = v;
+          setOwn(target.attrs, attr, v);
         };
       }
     }

@@ -367,9 +367,7 @@ export function fromDynamo(value: unknown): unknown {
   if (value !== null && typeof value === "object") {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return value;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = fromDynamo(v);
-    return out;
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, fromDynamo(v)]));
   }
   return value;
 }

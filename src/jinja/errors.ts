@@ -45,6 +45,17 @@ export class UndefinedError extends TemplateError {
   }
 }
 
+/**
+ * A template reached for something the sandbox refuses (an attribute starting with `_`, a type's `mro`,
+ * a generator's frame or code): Jinja2's SandboxedEnvironment error, with its wording.
+ */
+export class SecurityError extends TemplateError {
+  override name = "SecurityError";
+  constructor(detail: string, pos: TemplatePosition) {
+    super(detail, pos, "SecurityError");
+  }
+}
+
 /** A Python-level exception raised by a value operation, before its template position is known. */
 export class PyError extends Error {
   override name = "PyError";
@@ -64,6 +75,7 @@ export function positioned(err: unknown, pos: TemplatePosition): TemplateError {
   if (err instanceof TemplateError) return err;
   if (err instanceof PyError) {
     if (err.pyType === "UndefinedError") return new UndefinedError(err.message, pos);
+    if (err.pyType === "SecurityError") return new SecurityError(err.message, pos);
     return new TemplateError(err.message, pos, err.pyType);
   }
   if (err instanceof RangeError && /call stack/i.test(err.message)) {

@@ -303,7 +303,8 @@ function renderField(field: string, args: unknown[], kwargs: Kwargs, nextAuto: (
   while ((a = accessor.exec(rest)) !== null) {
     if (a[1] !== undefined) {
       const attr = attrOnly(value, a[1]);
-      if (attr instanceof Undefined) throw new PyError("AttributeError", `'${typeName(value)}' object has no attribute '${a[1]}'`);
+      // An unsafe attribute formats as its (empty) Undefined, as Jinja2's SandboxedFormatter does.
+      if (attr instanceof Undefined && attr.failsWith !== "SecurityError") throw new PyError("AttributeError", `'${typeName(value)}' object has no attribute '${a[1]}'`);
       value = attr;
     }
     else {

@@ -16,6 +16,7 @@ import {
   newDict,
   num,
   repr,
+  setOwn,
   typeName,
 } from "./values.ts";
 
@@ -118,10 +119,10 @@ class Joiner extends PyObject {
 function namespace(args: unknown[], kwargs: Kwargs): PyNamespace {
   const attrs: Record<string, unknown> = {};
   for (const a of args) {
-    if (isDict(a)) for (const [k, v] of dictEntries(a)) attrs[String(k)] = v;
+    if (isDict(a)) for (const [k, v] of dictEntries(a)) setOwn(attrs, String(k), v);
     else throw typeError("namespace() positional argument must be a mapping");
   }
-  Object.assign(attrs, kwargs);
+  for (const [k, v] of Object.entries(kwargs)) setOwn(attrs, k, v);
   const ns = new PyNamespace("Namespace", "", attrs, true);
   Object.defineProperty(ns, "label", { get: () => `<Namespace ${repr(newDict(Object.entries(attrs)))}>` });
   return ns;

@@ -9,7 +9,7 @@ import { repr, str } from "./values.ts";
 
 setHostAdapter((v) => (v instanceof Date ? pyDateTime(v, "UTC") : v));
 
-export { TemplateError, TemplateSyntaxError, UndefinedError } from "./errors.ts";
+export { SecurityError, TemplateError, TemplateSyntaxError, UndefinedError } from "./errors.ts";
 export { fromJson, parseJson, toJson, dumps } from "./json.ts";
 export { makeUtils, s3Split } from "./utils.ts";
 export { pyDateTime, PyDateTime, PyDate, PyTimedelta } from "./datetime.ts";

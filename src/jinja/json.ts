@@ -18,6 +18,7 @@ import {
   isPlainObject,
   mkFloat,
   num,
+  setOwn,
   str,
   typeName,
 } from "./values.ts";
@@ -133,7 +134,7 @@ export function toJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toJson);
   if (isDict(value)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of dictEntries(value)) out[typeof k === "string" ? k : str(k)] = toJson(v);
+    for (const [k, v] of dictEntries(value)) setOwn(out, typeof k === "string" ? k : str(k), toJson(v));
     return out;
   }
   if (value instanceof PyDate || value instanceof PyTime) return (value.getAttr("isoformat") as { call(a: unknown[], k: object): unknown }).call([], {});

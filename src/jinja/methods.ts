@@ -582,7 +582,7 @@ const DICT_METHODS: Record<string, Method<PyDict>> = {
     for (const [k, v] of Object.entries(kwargs)) dictSet(d, k, v);
     return null;
   },
-  copy: method("copy", [], (d) => (d instanceof Map ? new Map(d) : { ...d })),
+  copy: method("copy", [], (d) => new Map(dictEntries(d))),
   clear: method("clear", [], (d) => {
     for (const k of dictKeys(d)) dictDelete(d, k);
     return null;

@@ -35,6 +35,7 @@ import {
   typeName,
   undefinedAttr,
   undefinedItem,
+  unsafeAttr,
 } from "./values.ts";
 
 export { setHostAdapter } from "./values.ts";
@@ -322,49 +323,70 @@ export function contains(container: unknown, item: unknown): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Attribute and item access (Jinja's Environment.getattr / getitem)
+// Attribute and item access (Jinja's Environment.getattr / getitem) and the sandbox rule
+//
+// Attributes come only from the value model: a PyObject's getAttr, the method tables of str, list,
+// tuple, dict and numbers (methods.ts) and named-tuple fields. Nothing falls back to the JS properties
+// of a host value, so `constructor`, `__proto__` and the like name nothing a template can reach.
+// On top, Jinja2's SandboxedEnvironment rule: an attribute named `_...` (and a type's `mro`, a
+// generator's frame and code) is unsafe and resolves to an Undefined that raises SecurityError when
+// used; items (dict keys) are data and are never refused.
+
+const UNSAFE_GENERATOR_ATTRIBUTES = new Set(["gi_frame", "gi_code"]);
+
+/** Jinja2's `not is_safe_attribute(obj, name)`. */
+export function isUnsafeAttribute(obj: unknown, name: string): boolean {
+  if (name.startsWith("_")) return true;
+  if (obj instanceof PyFunction && obj.pyType === "type") return name === "mro";
+  return typeName(obj) === "generator" && UNSAFE_GENERATOR_ATTRIBUTES.has(name);
+}
 
 /** `obj.name`: the attribute first, then the item. */
 export function getattr(obj: unknown, name: string): unknown {
   if (obj instanceof Undefined || obj === undefined) return (obj ?? new Undefined("undefined value")).fail();
-  const attr = rawAttr(obj, name);
+  const target = adapt(obj);
+  if (isUnsafeAttribute(target, name)) {
+    // `d._private` still reads the key, as in Jinja2's sandbox (dicts have no such attribute).
+    const item = rawItem(target, name);
+    return item === MISSING ? unsafeAttr(target, name) : adapt(item);
+  }
+  const attr = rawAttr(target, name);
   if (attr !== MISSING) return adapt(attr);
-  const item = rawItem(obj, name);
-  return item === MISSING ? undefinedAttr(obj, name) : adapt(item);
+  const item = rawItem(target, name);
+  return item === MISSING ? undefinedAttr(target, name) : adapt(item);
 }
 
 /** `obj[key]`: the item first, then (for string keys) the attribute. */
 export function getitem(obj: unknown, key: unknown): unknown {
   if (obj instanceof Undefined || obj === undefined) return (obj ?? new Undefined("undefined value")).fail();
-  const item = rawItem(obj, key);
+  const target = adapt(obj);
+  const item = rawItem(target, key);
   if (item !== MISSING) return adapt(item);
   if (typeof key === "string") {
-    const attr = rawAttr(obj, key);
+    if (isUnsafeAttribute(target, key)) return unsafeAttr(target, key);
+    const attr = rawAttr(target, key);
     if (attr !== MISSING) return adapt(attr);
   }
-  return undefinedItem(obj, key);
+  return undefinedItem(target, key);
 }
 
-/** Attribute lookup only (the `attr` filter). */
+/** Attribute lookup only (the `attr` filter, format-string fields). */
 export function attrOnly(obj: unknown, name: string): unknown {
   if (obj instanceof Undefined || obj === undefined) return (obj ?? new Undefined("undefined value")).fail();
-  const attr = rawAttr(obj, name);
-  return attr === MISSING ? undefinedAttr(obj, name) : adapt(attr);
+  const target = adapt(obj);
+  if (isUnsafeAttribute(target, name)) return unsafeAttr(target, name);
+  const attr = rawAttr(target, name);
+  return attr === MISSING ? undefinedAttr(target, name) : adapt(attr);
 }
 
+/** The attribute as the value model defines it, or MISSING: never a JS property of a host value. */
 function rawAttr(obj: unknown, name: string): unknown {
   if (obj instanceof PyObject) return obj.getAttr(name);
   if (Array.isArray(obj) && isTuple(obj)) {
     const field = tupleField(obj, name);
     if (field !== MISSING) return field;
   }
-  const builtin = builtinAttr(obj, name);
-  if (builtin !== MISSING) return builtin;
-  if (obj !== null && typeof obj === "object" && !isDict(obj) && !Array.isArray(obj) && name in obj) {
-    const v = (obj as Record<string, unknown>)[name];
-    return typeof v === "function" ? v.bind(obj) : v;
-  }
-  return MISSING;
+  return builtinAttr(obj, name);
 }
 
 function rawItem(obj: unknown, key: unknown): unknown {
@@ -432,12 +454,9 @@ function sliceIndex(v: unknown): number {
 // ---------------------------------------------------------------------------------------------
 // Calls
 
+/** Calls a model callable. A raw JS function (which a caller might put in a context) is not one. */
 export function call(fn: unknown, args: unknown[], kwargs: Kwargs = EMPTY_KWARGS): unknown {
   if (fn instanceof PyFunction) return adapt(fn.call(args, kwargs));
-  if (typeof fn === "function") {
-    const extra = Object.keys(kwargs).length ? [kwargs] : [];
-    return adapt(fn(...args, ...extra));
-  }
   if (fn instanceof Undefined || fn === undefined) return (fn ?? new Undefined("undefined value")).fail();
   if (fn instanceof PyObject && isCallableObject(fn)) return adapt(fn.call(args, kwargs));
   throw typeError(`'${typeName(fn)}' object is not callable`);

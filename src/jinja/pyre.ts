@@ -55,7 +55,7 @@ export function translate(pattern: string, pyFlags: number): Compiled {
   let out = "";
   let inClass = false;
   let groups = 0;
-  const names: Record<string, number> = {};
+  const names: Record<string, number> = Object.create(null) as Record<string, number>;
   for (let i = 0; i < p.length; i++) {
     const c = p[i] as string;
     if (c === "\\") {

@@ -109,11 +109,17 @@ export class PyNamespace extends PyObject {
   }
 }
 
-/** Jinja's Undefined: prints empty, iterates empty, fails on attribute access, calls and arithmetic. */
+/**
+ * Jinja's Undefined: prints empty, iterates empty, fails on attribute access, calls and arithmetic.
+ * An unsafe attribute (see ops.ts) is an Undefined that fails with SecurityError, as in Jinja2's sandbox.
+ */
 export class Undefined {
-  constructor(readonly hint: string) {}
+  constructor(
+    readonly hint: string,
+    readonly failsWith: "UndefinedError" | "SecurityError" = "UndefinedError",
+  ) {}
   fail(): never {
-    throw new PyError("UndefinedError", this.hint);
+    throw new PyError(this.failsWith, this.hint);
   }
 }
 
@@ -123,6 +129,11 @@ export function undefinedAttr(obj: unknown, name: string): Undefined {
 }
 export function undefinedItem(obj: unknown, key: unknown): Undefined {
   return new Undefined(`${objectDescription(obj)} has no element ${repr(key)}`);
+}
+/** Jinja2's SandboxedEnvironment.unsafe_undefined: the attribute exists or not, the template may not have it. */
+export function unsafeAttr(obj: unknown, name: string): Undefined {
+  const type = typeName(obj).replace(/^.*\./, "");
+  return new Undefined(`access to attribute '${name}' of '${type}' object is unsafe.`, "SecurityError");
 }
 function objectDescription(obj: unknown): string {
   return `'${typeName(obj)} object'`;
@@ -221,8 +232,9 @@ export function strValue(v: string | Markup): string {
   return typeof v === "string" ? v : v.s;
 }
 
+/** Only model callables: a raw JS function is never called from a template (see ops.call). */
 export function isCallable(v: unknown): boolean {
-  return typeof v === "function" || v instanceof PyFunction;
+  return v instanceof PyFunction;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -259,7 +271,15 @@ export function dictSize(d: PyDict): number {
 
 export function dictSet(d: PyDict, key: unknown, value: unknown): void {
   if (d instanceof Map) d.set(dictKey(key), value);
-  else d[typeof key === "string" ? key : str(key)] = value;
+  else setOwn(d, typeof key === "string" ? key : str(key), value);
+}
+
+/**
+ * `obj[key] = value` as an own data property, whatever the key: `__proto__` (or a setter up the chain)
+ * never changes an object's prototype or runs code.
+ */
+export function setOwn(obj: object, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 export function dictDelete(d: PyDict, key: unknown): void {

@@ -57,19 +57,18 @@ function convert(value: unknown, key: string, decimals: boolean): unknown {
   if (Array.isArray(value)) return value.map((v) => convert(v, "", decimals));
   if (value !== null && typeof value === "object" && !(value instanceof Uint8Array)) {
     if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = convert(v, k, decimals);
-    return out;
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, convert(v, k, decimals)]));
   }
   if (decimals && typeof value === "number" && Number.isFinite(value)) return engine().pyDecimal(value);
   return engine().fromJson(value);
 }
 
-/** A map whose keys in `json` keep JSON numbers while the rest come from the table. */
+/**
+ * A map whose keys in `json` keep JSON numbers while the rest come from the table. Context maps are built
+ * with Object.fromEntries: a key such as `__proto__` stays an ordinary key, never the map's prototype.
+ */
 function mixedMap(map: Record<string, unknown>, json: ReadonlySet<string>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(map)) out[k] = json.has(k) ? templateValue(v, k) : tableValue(v, k);
-  return out;
+  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, json.has(k) ? templateValue(v, k) : tableValue(v, k)]));
 }
 
 /** `globals`: `lava` is built by the worker (iteration, times), the rest as their origin says. */
@@ -98,14 +97,14 @@ export function jsonStateIds(state: Record<string, unknown>): ReadonlySet<string
 
 /** The augmented job as the original's templates see it. */
 function jobView(job: AugmentedJob, origin: ValueOrigin, globals: Record<string, unknown>, state: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(job)) {
-    if (k === "parameters") out[k] = mixedMap(job.parameters, origin.jsonParameters);
-    else if (k === "globals") out[k] = globals;
-    else if (k === "state") out[k] = state;
-    else out[k] = tableValue(v, k);
-  }
-  return out;
+  return Object.fromEntries(
+    Object.entries(job).map(([k, v]) => {
+      if (k === "parameters") return [k, mixedMap(job.parameters, origin.jsonParameters)];
+      if (k === "globals") return [k, globals];
+      if (k === "state") return [k, state];
+      return [k, tableValue(v, k)];
+    }),
+  );
 }
 
 export type ContextKind = "job" | "enabled" | "action";

@@ -35,6 +35,7 @@ import { MessageDeleter } from "./deleter.ts";
 import { parseIsoTimestamp } from "../pyformat.ts";
 import { trackSecrets } from "../secrets.ts";
 import { ensurePrivateDir, octal } from "../private-dir.ts";
+import { acceptedDispatchParameters } from "../jinja-flag.ts";
 
 export interface WorkerOptions {
   realm: string;
@@ -420,11 +421,12 @@ export class Worker {
     const log = this.log.child({ thread: this.slotName(slot) });
     let req: DispatchRequest | undefined;
     let spec: JobSpec;
+    let dispatched: Record<string, unknown>;
     try {
       if ("rejected" in parsed) throw parsed.rejected;
       req = parsed.req;
       this.visibility.describe(m.id, req.job_id, req.run_id);
-      spec = await this.prepare(req, m, log, lookahead);
+      ({ spec, dispatched } = await this.prepare(req, m, log, lookahead));
     } catch (err) {
       await this.handleRejection(err, m, log, req);
       return;
@@ -447,7 +449,7 @@ export class Worker {
         tsDispatchIso: req.ts_dispatch_iso,
         log,
         // The message's parameters/globals are JSON: templates see them as int/float, the table's as Decimal.
-        jsonKeys: { parameters: Object.keys(req.parameters), globals: Object.keys(req.globals) },
+        jsonKeys: { parameters: Object.keys(dispatched), globals: Object.keys(req.globals) },
       });
     } catch (err) {
       const msg = err instanceof JobRunFailed ? err.message : `${(err as Error).name}: ${(err as Error).message}`;
@@ -461,8 +463,8 @@ export class Worker {
     await this.deleteMessage(m, fieldsOf(req));
   }
 
-  /** Steps 6–9: job spec, worker and max_tries checks, dispatch merge. */
-  private async prepare(req: DispatchRequest, m: QueueMessage, log: Logger, lookahead: Lookahead): Promise<JobSpec> {
+  /** Steps 6–9: job spec, worker and max_tries checks, dispatch merge (`dispatched`: the parameters it took from the message). */
+  private async prepare(req: DispatchRequest, m: QueueMessage, log: Logger, lookahead: Lookahead): Promise<{ spec: JobSpec; dispatched: Record<string, unknown> }> {
     const prefix = `Job ${req.job_id} (${req.run_id})`;
     let spec: JobSpec;
     try {
@@ -480,7 +482,11 @@ export class Worker {
     const globals: Record<string, unknown> = { ...spec.globals, ...req.globals };
     const lava = globals.lava;
     if (lava && typeof lava === "object" && !Array.isArray(lava)) globals.lava = reviveLavaTimes(lava as Record<string, unknown>, prefix, req);
-    return { ...spec, parameters: { ...spec.parameters, ...req.parameters }, globals };
+    const dispatched = acceptedDispatchParameters(spec.parameters, req.parameters);
+    if (dispatched !== req.parameters) {
+      log.warning(`${prefix}: dispatch parameter jinja ignored: the job has Jinja rendering off`, fieldsOf(req));
+    }
+    return { spec: { ...spec, parameters: { ...spec.parameters, ...dispatched }, globals }, dispatched };
   }
 
   private async readJobSpec(jobId: string, lookahead: Lookahead, log: Logger): Promise<JobSpec> {
