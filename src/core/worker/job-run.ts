@@ -7,12 +7,12 @@
  * parent's run_id and run directory and write their own events under their own job_id.
  */
 import { mkdir, rm, rmdir } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Ports } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
 import { parseBool, parseDuration } from "../config.ts";
 import type { Logger, LogFields } from "../log.ts";
-import type { EventWriter, EventTarget } from "../events.ts";
+import { TERMINAL_STATUSES, type EventWriter, type EventTarget } from "../events.ts";
 import { JobFailure, type AugmentedJob, type JobResult, type JobRun, type JobType, type RealmInfo } from "../../handlers/types.ts";
 import type { ActionKind } from "../../actions/types.ts";
 import { loadJobSpec, type JobSpec } from "../job-spec.ts";
@@ -86,6 +86,10 @@ class RunLifecycle {
   private readonly log: Logger;
   /** Where the template values of this run come from (state is added once loaded). */
   private origin: ValueOrigin;
+  /** `starting` was recorded: from then on the run must end in a terminal status. */
+  private started = false;
+  /** A terminal status (complete, failed, rejected, skipped) was recorded. */
+  private ended = false;
 
   constructor(
     private readonly svc: RunServices,
@@ -109,6 +113,8 @@ class RunLifecycle {
   }
 
   private event(status: Parameters<EventWriter["record"]>[1], info: unknown = null): Date {
+    if (status === "starting") this.started = true;
+    if (TERMINAL_STATUSES.has(status)) this.ended = true;
     return this.svc.events.record(this.target, status, info);
   }
 
@@ -122,7 +128,23 @@ class RunLifecycle {
     return this.fail(message);
   }
 
+  /**
+   * Every run that recorded `starting` ends in a terminal status, whatever fails on the way (docs/WORKER.md,
+   * "Every run ends"): a step that throws without having recorded one gets `failed` with its reason here,
+   * before the error reaches the slot (which deletes the message only once the events are written).
+   */
   async run(): Promise<JobResult> {
+    try {
+      return await this.lifecycle();
+    } catch (err) {
+      if (!this.started || this.ended) throw err;
+      const msg = errorText(err);
+      this.event("failed", msg);
+      throw err instanceof JobRunFailed ? err : this.fail(msg, err);
+    }
+  }
+
+  private async lifecycle(): Promise<JobResult> {
     const { spec } = this.input;
     const cwMetrics = this.cwMetrics();
 
@@ -315,7 +337,8 @@ class RunLifecycle {
 
   private async makeRunDir(): Promise<string> {
     if (this.input.parentRunDir) return this.input.parentRunDir;
-    const dir = join(this.svc.workerTmp, this.runId);
+    const dir = runDirIn(this.svc.workerTmp, this.runId);
+    if (!dir) throw this.fail(`Bad run_id for a temp dir: ${JSON.stringify(this.runId.slice(0, 64))}`);
     // One mkdir both creates the directory and tells whether it was there (one system call per run).
     try {
       await mkdir(dir, { mode: 0o700 });
@@ -490,6 +513,18 @@ class RunLifecycle {
 }
 
 
+
+/**
+ * `<workerTmp>/<runId>` when that is a directory directly inside the worker's area, else undefined. The
+ * message boundary already refuses such run ids (message.ts); this is checked again where the directory
+ * is made, before anything is created, so no caller can make a run work outside the area.
+ */
+export function runDirIn(workerTmp: string, runId: string): string | undefined {
+  const area = resolve(workerTmp);
+  const dir = resolve(area, runId);
+  if (runId.includes("\0") || dirname(dir) !== area || basename(dir) !== runId) return undefined;
+  return join(workerTmp, runId);
+}
 
 /**
  * Job types of the original lava 8 that this worker does not run yet. In a mixed fleet such jobs belong

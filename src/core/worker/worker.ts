@@ -26,7 +26,7 @@ import { EventWriter } from "../events.ts";
 import { JobSpecError, jobSpecFromItem, loadJobSpec, loadRealmItem, readJobItems, type JobSpec } from "../job-spec.ts";
 import type { JobType, RealmInfo } from "../../handlers/types.ts";
 import type { ActionKind } from "../../actions/types.ts";
-import { MessageRejected, parseDispatchMessage, type DispatchRequest } from "./message.ts";
+import { MessageRejected, parseDispatchMessage, type DispatchRequest, type RejectionRecord } from "./message.ts";
 import { JobRunFailed, runJob, type RunServices } from "./job-run.ts";
 import { sleepUnlessAborted } from "../sleep.ts";
 import { VisibilityKeeper } from "./visibility.ts";
@@ -460,6 +460,8 @@ export class Worker {
     if (err instanceof MessageRejected) {
       this.stats.rejected++;
       log.error(err.reason, { event_type: "worker", job_id: err.jobId, run_id: err.runId });
+      if (err.record) await this.recordRejection(err.record, err.reason);
+      if (this.hardAbort.signal.aborted) return; // hardStop() has released the message
       await this.deleteMessage(m, { job_id: err.jobId, run_id: err.runId });
       return;
     }
@@ -468,6 +470,12 @@ export class Worker {
     const fields = { event_type: "worker", ...(req ? { job_id: req.job_id, run_id: req.run_id } : {}) };
     log.error(`${what}: cannot prepare the run, retrying in ${TRANSIENT_RETRY_SECONDS}s: ${(err as Error).message}`, fields);
     await this.release(m, TRANSIENT_RETRY_SECONDS, fields);
+  }
+
+  /** A refused message whose ids still make an events key: `rejected` with the reason, written before the delete. */
+  private async recordRejection(target: RejectionRecord, reason: string): Promise<void> {
+    this.events.record(target, "rejected", reason);
+    await this.events.settled(target.run_id);
   }
 
   /** Deleted with others that finish close together (deleter.ts); the slot stays taken until done. */
