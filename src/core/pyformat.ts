@@ -117,6 +117,101 @@ function dumpValue(value: unknown, indent: number | undefined, pad: string): str
   return `{${open}${entries.map(([k, v]) => `${pyString(k)}: ${dumpValue(v, indent, inner ?? "")}`).join(sep)}${close}}`;
 }
 
+/**
+ * `pyJsonDumps(value, indent)` written only up to `maxChars`: the text is the first `maxChars` characters
+ * of the full output and `cut` how many characters were left off. The work is bounded by the size of the
+ * value, not of the output: past the budget nothing is built, lengths are only counted (indentation of a
+ * deeply nested value grows with the square of its depth, so a 30 KB message can otherwise make 100 MB).
+ */
+export function pyJsonDumpsBounded(value: unknown, indent: number | undefined, maxChars: number): { text: string; cut: number } {
+  const out = new BoundedText(maxChars);
+  dumpBounded(value, indent, 0, out);
+  return { text: out.parts.join(""), cut: out.cut };
+}
+
+class BoundedText {
+  readonly parts: string[] = [];
+  private room: number;
+  cut = 0;
+
+  constructor(maxChars: number) {
+    this.room = Math.max(0, maxChars);
+  }
+
+  put(text: string): void {
+    if (text.length <= this.room) {
+      this.parts.push(text);
+      this.room -= text.length;
+      return;
+    }
+    if (this.room > 0) this.parts.push(text.slice(0, this.room));
+    this.cut += text.length - this.room;
+    this.room = 0;
+  }
+
+  /** A newline and `width` spaces, built only as far as the budget reaches. */
+  newline(width: number): void {
+    const length = 1 + width;
+    if (length <= this.room) {
+      this.parts.push(`\n${" ".repeat(width)}`);
+      this.room -= length;
+      return;
+    }
+    if (this.room > 0) this.parts.push(`\n${" ".repeat(this.room - 1)}`);
+    this.cut += length - this.room;
+    this.room = 0;
+  }
+
+  get full(): boolean {
+    return this.room === 0;
+  }
+
+  /** Counts a string that would be written, without building it. */
+  skipString(text: string): void {
+    this.cut += pyStringLength(text);
+  }
+}
+
+function dumpBounded(value: unknown, indent: number | undefined, width: number, out: BoundedText): void {
+  if (value === null || value === undefined || typeof value !== "object" || value instanceof Date) {
+    if (out.full && typeof value === "string") return out.skipString(value);
+    return out.put(dumpValue(value, indent, ""));
+  }
+  if (value instanceof Uint8Array) throw new TypeError("Object of type bytes is not JSON serializable");
+  if (typeof (value as { isoformat?: unknown }).isoformat === "function") return out.put(dumpValue(value, indent, ""));
+  const inner = width + (indent ?? 0);
+  const entries: [string | undefined, unknown][] = Array.isArray(value)
+    ? value.map((v) => [undefined, v])
+    : Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
+  if (entries.length === 0) return out.put(open + close);
+  out.put(open);
+  entries.forEach(([k, v], i) => {
+    if (i > 0) out.put(indent === undefined ? ", " : ",");
+    if (indent !== undefined) out.newline(inner);
+    if (k !== undefined) {
+      if (out.full) out.skipString(k);
+      else out.put(pyString(k));
+      out.put(": ");
+    }
+    dumpBounded(v, indent, inner, out);
+  });
+  if (indent !== undefined) out.newline(width);
+  out.put(close);
+}
+
+/** Length of pyString(text) without building it. */
+function pyStringLength(text: string): number {
+  let n = 2;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x08 || c === 0x0c) n += 2;
+    else if (c < 0x20 || c > 0x7e) n += 6;
+    else n += 1;
+  }
+  return n;
+}
+
 function pyString(text: string): string {
   let out = '"';
   for (let i = 0; i < text.length; i++) {
