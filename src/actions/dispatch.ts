@@ -18,12 +18,12 @@ export const dispatchAction: ActionKind = {
     let parameters: Record<string, unknown> | undefined;
     if (action.spec.parameters) {
       try {
-        parameters = renderStructure(action, action.spec.parameters, 2) as Record<string, unknown>;
+        parameters = (await renderStructure(action, action.spec.parameters, 2)) as Record<string, unknown>;
       } catch (e) {
         throw new ActionError(`Cannot render parameters - ${errorText(e)}`);
       }
     }
-    const jobId = renderOr(action, action.spec.job_id, (r) => `Cannot render target job_id - ${r}`);
+    const jobId = await renderOr(action, action.spec.job_id, (r) => `Cannot render target job_id - ${r}`);
     const job = action.run.job;
     const lava = job.globals.lava;
     const globals = {

@@ -20,9 +20,9 @@ export function checkFields(action: ActionRun, required: readonly string[], opti
 }
 
 /** Renders, or throws `<what> - <reason>` / `<what>: <reason>` as the caller words it. */
-export function renderOr(action: ActionRun, template: unknown, fail: (reason: string) => string): string {
+export async function renderOr(action: ActionRun, template: unknown, fail: (reason: string) => string): Promise<string> {
   try {
-    return action.render(String(template));
+    return await action.render(String(template));
   } catch (e) {
     throw new ActionError(fail(errorText(e)));
   }
@@ -32,7 +32,7 @@ export function renderOr(action: ActionRun, template: unknown, fail: (reason: st
  * Renders; a failure carries only the Jinja reason, as the original's log, sqs, sns, email, slack and event
  * actions let the template error through unwrapped (only dispatch and state word their own prefix).
  */
-export function renderPlain(action: ActionRun, template: unknown): string {
+export function renderPlain(action: ActionRun, template: unknown): Promise<string> {
   return renderOr(action, template, (reason) => reason);
 }
 
@@ -53,15 +53,15 @@ export function delaySeconds(action: ActionRun): number {
 }
 
 /** A `message` field: a string as is, anything else JSON-encoded; the text is then rendered. */
-export function renderedMessage(action: ActionRun): string {
+export function renderedMessage(action: ActionRun): Promise<string> {
   const message = action.spec.message;
   const text = typeof message === "string" ? message : pyJsonDumps(message);
   return renderPlain(action, text);
 }
 
 /** Dump → render → parse, for structured fields (`parameters`, `value`). */
-export function renderStructure(action: ActionRun, value: unknown, indent: number): unknown {
-  return JSON.parse(action.render(pyJsonDumps(value, indent)));
+export async function renderStructure(action: ActionRun, value: unknown, indent: number): Promise<unknown> {
+  return JSON.parse(await action.render(pyJsonDumps(value, indent)));
 }
 
 /** The connection named by the field `connField` (`email_conn`, `slack_conn`) and the context to use it in. */

@@ -123,9 +123,14 @@ function dumpValue(value: unknown, indent: number | undefined, pad: string): str
  * value, not of the output: past the budget nothing is built, lengths are only counted (indentation of a
  * deeply nested value grows with the square of its depth, so a 30 KB message can otherwise make 100 MB).
  */
-export function pyJsonDumpsBounded(value: unknown, indent: number | undefined, maxChars: number): { text: string; cut: number } {
+export function pyJsonDumpsBounded(
+  value: unknown,
+  indent: number | undefined,
+  maxChars: number,
+  opts: { sortKeys?: boolean } = {},
+): { text: string; cut: number } {
   const out = new BoundedText(maxChars);
-  dumpBounded(value, indent, 0, out);
+  dumpBounded(value, indent, out, opts.sortKeys ?? false);
   return { text: out.parts.join(""), cut: out.cut };
 }
 
@@ -172,32 +177,54 @@ class BoundedText {
   }
 }
 
-function dumpBounded(value: unknown, indent: number | undefined, width: number, out: BoundedText): void {
-  if (value === null || value === undefined || typeof value !== "object" || value instanceof Date) {
-    if (out.full && typeof value === "string") return out.skipString(value);
-    return out.put(dumpValue(value, indent, ""));
-  }
-  if (value instanceof Uint8Array) throw new TypeError("Object of type bytes is not JSON serializable");
-  if (typeof (value as { isoformat?: unknown }).isoformat === "function") return out.put(dumpValue(value, indent, ""));
-  const inner = width + (indent ?? 0);
-  const entries: [string | undefined, unknown][] = Array.isArray(value)
-    ? value.map((v) => [undefined, v])
-    : Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-  const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
-  if (entries.length === 0) return out.put(open + close);
-  out.put(open);
-  entries.forEach(([k, v], i) => {
-    if (i > 0) out.put(indent === undefined ? ", " : ",");
-    if (indent !== undefined) out.newline(inner);
-    if (k !== undefined) {
-      if (out.full) out.skipString(k);
-      else out.put(pyString(k));
+type Step = { value: unknown; width: number } | { text: string } | { key: string } | { newline: number };
+
+/**
+ * Walks with its own stack instead of recursion: a message may nest tens of thousands of levels deep,
+ * more than the call stack holds. With `sortKeys`, plain objects' keys are written sorted (Python's
+ * `sort_keys=True`).
+ */
+function dumpBounded(root: unknown, indent: number | undefined, out: BoundedText, sortKeys: boolean): void {
+  const steps: Step[] = [{ value: root, width: 0 }];
+  for (let step = steps.pop(); step !== undefined; step = steps.pop()) {
+    if ("text" in step) out.put(step.text);
+    else if ("newline" in step) out.newline(step.newline);
+    else if ("key" in step) {
+      if (out.full) out.skipString(step.key);
+      else out.put(pyString(step.key));
       out.put(": ");
+    } else writeValue(step.value, step.width);
+  }
+
+  function writeValue(value: unknown, width: number): void {
+    if (value === null || value === undefined || typeof value !== "object" || value instanceof Date) {
+      if (out.full && typeof value === "string") return out.skipString(value);
+      return out.put(dumpValue(value, indent, ""));
     }
-    dumpBounded(v, indent, inner, out);
-  });
-  if (indent !== undefined) out.newline(width);
-  out.put(close);
+    if (value instanceof Uint8Array) throw new TypeError("Object of type bytes is not JSON serializable");
+    if (typeof (value as { isoformat?: unknown }).isoformat === "function") return out.put(dumpValue(value, indent, ""));
+    const inner = width + (indent ?? 0);
+    const isArray = Array.isArray(value);
+    let entries: [string | undefined, unknown][] = isArray
+      ? (value as unknown[]).map((v) => [undefined, v])
+      : Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    if (sortKeys && !isArray && Object.getPrototypeOf(value) === Object.prototype) {
+      entries = entries.sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0));
+    }
+    const [open, close] = isArray ? ["[", "]"] : ["{", "}"];
+    if (entries.length === 0) return out.put(open + close);
+    out.put(open);
+    // Pushed in reverse: the stack gives them back in writing order.
+    steps.push({ text: close });
+    if (indent !== undefined) steps.push({ newline: width });
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, v] = entries[i]!;
+      steps.push({ value: v, width: inner });
+      if (k !== undefined) steps.push({ key: k });
+      if (indent !== undefined) steps.push({ newline: inner });
+      if (i > 0) steps.push({ text: indent === undefined ? ", " : "," });
+    }
+  }
 }
 
 /** Length of pyString(text) without building it. */

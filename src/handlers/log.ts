@@ -6,8 +6,9 @@ import { cutMarker, LOG_RECORD_MAX_CHARS } from "../core/log.ts";
 export const logJob: JobType = {
   name: "log",
   async run(run) {
-    // Serialised within the record bound, so a deeply nested job never builds the whole text first.
-    const dump = pyJsonDumpsBounded(sortKeysDeep(run.job), 4, LOG_RECORD_MAX_CHARS);
+    // Keys sorted as the original's sort_keys=True; serialised within the record bound, so a deeply nested
+    // job never builds the whole text first.
+    const dump = pyJsonDumpsBounded(run.job, 4, LOG_RECORD_MAX_CHARS, { sortKeys: true });
     run.log.info(dump.cut ? dump.text + cutMarker(dump.cut) : dump.text, {
       event_type: "job",
       job_id: run.job.job_id,
@@ -16,14 +17,3 @@ export const logJob: JobType = {
     return { exit_status: 0 };
   },
 };
-
-/** The original logs with `sort_keys=True`. */
-function sortKeysDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeysDeep);
-  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) out[k] = sortKeysDeep((value as Record<string, unknown>)[k]);
-    return out;
-  }
-  return value;
-}

@@ -60,7 +60,7 @@ describe("template errors", () => {
   async function failureText(spec: Record<string, unknown>): Promise<string> {
     const kind = await actionKinds[String(spec.action)]!();
     const action = h.actionRun(spec, success);
-    action.render = (template) => renderTemplate(template, { job: action.run.job });
+    action.render = async (template) => renderTemplate(template, { job: action.run.job });
     try {
       await kind.run(action);
     } catch (e) {

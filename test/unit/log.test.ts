@@ -321,7 +321,7 @@ describe("record size bound", () => {
     const { logJob } = await import("../../src/handlers/log.ts");
     const { pyJsonDumps } = await import("../../src/core/pyformat.ts");
     let nested: unknown = 1;
-    for (let i = 0; i < 6000; i++) nested = [nested]; // a ~12 KB message: ~70 MB of indented dump
+    for (let i = 0; i < 20_000; i++) nested = [nested]; // a ~40 KB message: ~800 MB of indented dump, deeper than the call stack
     const log = memoryLogger();
     const job = { job_id: "ref/log", run_id: "r1", parameters: { nested } };
     await logJob.run({ job, log } as never);

@@ -16,7 +16,7 @@ import { TERMINAL_STATUSES, type EventWriter, type EventTarget } from "../events
 import { JobFailure, type AugmentedJob, type JobResult, type JobRun, type JobType, type RealmInfo } from "../../handlers/types.ts";
 import type { ActionKind } from "../../actions/types.ts";
 import { loadJobSpec, type JobSpec } from "../job-spec.ts";
-import { actionContext, enabledContext, jobContext, jsonStateIds, loadJinja, render, type ValueOrigin } from "./render.ts";
+import { jsonStateIds, loadJinja, renderRequest, type ContextKind, type RenderRequest, type ValueOrigin } from "./render.ts";
 import { pyJsonDumps, pythonFloat } from "../pyformat.ts";
 import { sleepUnlessAborted } from "../sleep.ts";
 import { errorText } from "../error-text.ts";
@@ -36,6 +36,8 @@ export interface RunServices {
   jobType(name: string): Promise<JobType | undefined>;
   actionKind(name: string): Promise<ActionKind | undefined>;
   loadState(ports: Ports, realm: string, defaults: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Renders a run's template; the worker's goes to a thread (render-pool.ts). Default: on the calling thread. */
+  renderer?(req: RenderRequest): Promise<string>;
 }
 
 export interface RunInput {
@@ -167,8 +169,8 @@ class RunLifecycle {
     job.state = await this.loadState(job.state);
     this.origin = { ...this.origin, jsonState: jsonStateIds(job.state) };
 
-    if (spec.event_log !== undefined && spec.event_log !== null && spec.event_log !== "") this.logEventLog(job);
-    if (!this.dynamicallyEnabled(job)) return {};
+    if (spec.event_log !== undefined && spec.event_log !== null && spec.event_log !== "") await this.logEventLog(job);
+    if (!(await this.dynamicallyEnabled(job))) return {};
 
     if (cwMetrics) await this.putRunDelay(tsStart);
 
@@ -189,6 +191,18 @@ class RunLifecycle {
     } finally {
       if (!this.input.parentRunDir) await this.removeRunDir(runDir);
     }
+  }
+
+  /** Renders in this run's context, in the worker's render thread when it has one. */
+  private render(
+    kind: ContextKind,
+    template: string,
+    job: AugmentedJob,
+    more: { name?: string; extra?: Record<string, unknown>; result?: Record<string, unknown> } = {},
+  ): Promise<string> {
+    const req: RenderRequest = { template, kind, job, realm: this.svc.realmInfo, origin: this.origin, ...more };
+    if (this.svc.renderer) return this.svc.renderer(req);
+    return Promise.resolve().then(() => renderRequest(req));
   }
 
   private cwMetrics(): boolean {
@@ -273,11 +287,11 @@ class RunLifecycle {
   }
 
   /** `event_log`: rendered through a JSON round trip; a failure is recorded, not fatal. */
-  private logEventLog(job: AugmentedJob): void {
+  private async logEventLog(job: AugmentedJob): Promise<void> {
     let info: unknown;
     try {
       const text = pyJsonDumps(this.input.spec.event_log);
-      info = JSON.parse(render(text, enabledContext(job, this.svc.realmInfo, this.origin), "event_log"));
+      info = JSON.parse(await this.render("enabled", text, job, { name: "event_log" }));
     } catch (err) {
       const msg = errorText(err);
       this.log.error(`${this.prefix()}: Bad event_log: ${msg}`, this.fields);
@@ -287,12 +301,12 @@ class RunLifecycle {
   }
 
   /** A string `enabled` is rendered; only "true" (any case, trimmed) runs. */
-  private dynamicallyEnabled(job: AugmentedJob): boolean {
+  private async dynamicallyEnabled(job: AugmentedJob): Promise<boolean> {
     const enabled = this.input.spec.enabled;
     if (typeof enabled !== "string") return true;
     let value: string;
     try {
-      value = render(enabled, enabledContext(job, this.svc.realmInfo, this.origin), "enabled").trim().toLowerCase();
+      value = (await this.render("enabled", enabled, job, { name: "enabled" })).trim().toLowerCase();
     } catch (err) {
       // The original dies here without a terminal event; we record why the run did not happen.
       const msg = `Bad enabled: ${errorText(err)}`;
@@ -377,7 +391,7 @@ class RunLifecycle {
       config: svc.config,
       log: this.log,
       signal: svc.hardStop,
-      render: (template, extra) => render(template, { ...jobContext(job, realmInfo, this.origin), ...(extra ?? {}) }),
+      render: (template, extra) => this.render("job", template, job, { extra }),
       runChild: (childId, globals) => this.runChild(job, runDir, childId, globals),
     };
     return run;
@@ -459,7 +473,7 @@ class RunLifecycle {
         spec: actionSpec,
         run: jobRun,
         result,
-        render: (template) => render(template, actionContext(jobRun.job, this.svc.realmInfo, result, this.origin)),
+        render: (template) => this.render("action", template, jobRun.job, { result }),
       });
     } catch (err) {
       throw new Error(`${key} action: ${kindName}: ${(err as Error).message}`, { cause: err });

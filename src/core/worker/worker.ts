@@ -31,6 +31,7 @@ import { JobRunFailed, runJob, type RunServices } from "./job-run.ts";
 import { sleepUnlessAborted } from "../sleep.ts";
 import { VisibilityKeeper } from "./visibility.ts";
 import { MessageDeleter } from "./deleter.ts";
+import { RenderPool } from "./render-pool.ts";
 import { parseIsoTimestamp } from "../pyformat.ts";
 
 export interface WorkerOptions {
@@ -109,6 +110,8 @@ export class Worker {
   private services!: RunServices;
   /** The hard stop's hand-back of held messages; the process must not exit before it completes. */
   private releasing: Promise<void> | undefined;
+  /** Templates render here, off the event loop (one thread per busy slot at most). */
+  readonly renders: RenderPool;
   /** Messages dropped, rejected, run: for tests and the heartbeat. */
   readonly stats = { received: 0, rejected: 0, dropped: 0, runs: 0, released: 0 };
 
@@ -118,6 +121,7 @@ export class Worker {
   ) {
     this.queue = opts.queue || workerQueueName(opts.realm, opts.worker);
     this.slots = Array.from({ length: opts.threads }, () => "idle" as SlotState);
+    this.renders = new RenderPool(opts.threads, deps.log);
   }
 
   get log(): Logger {
@@ -189,6 +193,7 @@ export class Worker {
       jobType: this.deps.jobType,
       actionKind: this.deps.actionKind,
       loadState: this.deps.loadState,
+      renderer: (req) => this.renders.render(req),
     };
   }
 
@@ -217,6 +222,7 @@ export class Worker {
   private async handBack(): Promise<void> {
     this.stopTakingWork();
     this.hardAbort.abort();
+    this.renders.close(); // a render in progress fails its run now instead of delaying the stop
     await this.polling?.catch(() => []);
     await this.visibility?.releaseAll();
   }
@@ -268,6 +274,7 @@ export class Worker {
     await Promise.allSettled([...this.running]);
     if (this.hardAbort.signal.aborted) return this.finishHard();
     await this.events.drain();
+    this.renders.close();
     this.log.info("Finishing", { event_type: "worker" });
     return 0;
   }
@@ -276,11 +283,13 @@ export class Worker {
   private async finishHard(): Promise<number> {
     await Promise.race([Promise.allSettled([...this.running]), Bun.sleep(HARD_STOP_GRACE_MS)]);
     await this.releasing;
+    this.renders.close();
     return EXIT_HARD_STOP;
   }
 
   /** Removes the worker tmp dir (exit clean-up). */
   async cleanup(): Promise<void> {
+    this.renders.close();
     if (this.workerTmp) await rm(this.workerTmp, { recursive: true, force: true }).catch(() => {});
   }
 
@@ -299,7 +308,12 @@ export class Worker {
     for (let attempt = 0; attempt < RECEIVE_ATTEMPTS; attempt++) {
       if (attempt > 0 && !(await sleepUnlessAborted(attempt * 1000, this.wake.signal))) return [];
       try {
-        return await this.deps.ports.queues.receive(this.queue, { maxMessages: max, waitSeconds: this.opts.waitSeconds });
+        return await this.deps.ports.queues.receive(this.queue, {
+          maxMessages: max,
+          waitSeconds: this.opts.waitSeconds,
+          // The worker's own hold, not the queue's current attribute (visibility.ts).
+          visibilityTimeoutSeconds: this.visibility.holdSeconds,
+        });
       } catch (err) {
         lastError = err;
         this.log.warning(`receive from ${this.queue}: ${(err as Error).message}`, { event_type: "worker" });
