@@ -73,7 +73,7 @@ export class RenderPool {
   }
 
   private spawn(): Thread {
-    const worker = new Worker(new URL("./render-thread.ts", import.meta.url));
+    const worker = new Worker(threadEntry());
     const thread: Thread = { worker, busy: 0 };
     worker.unref();
     worker.onmessage = (event: MessageEvent<{ id: number; text?: string; error?: ThreadError }>) => this.answer(event.data);
@@ -105,6 +105,16 @@ export class RenderPool {
       p.reject(err);
     }
   }
+}
+
+/**
+ * Where the thread's code is. From source, beside this file. In the compiled executable every entry point
+ * (build/compile.ts lists this one) is bundled under the entries' common root (`src/`) and found by that
+ * relative name; this file's own URL there is a chunk's, so the URL form would not resolve.
+ */
+function threadEntry(): string | URL {
+  if (import.meta.url.includes("/$bunfs/") || import.meta.url.includes("~BUN")) return "./core/worker/render-thread.ts";
+  return new URL("./render-thread.ts", import.meta.url);
 }
 
 function threadError(e: ThreadError): Error {
