@@ -55,7 +55,6 @@ const MAX_SORT_KEY_BYTES = 1024;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // C0 controls (NUL included) and DEL: never part of an id, and they would garble log lines.
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 const utf8Bytes = (s: string): number => Buffer.byteLength(s, "utf8");
