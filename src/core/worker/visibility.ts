@@ -21,7 +21,7 @@
 import type { QueuePort } from "../../ports/index.ts";
 import type { Logger } from "../log.ts";
 
-/** SQS's bounds of a visibility timeout; below 2 s, extending every half hold would leave no margin. */
+/** Bounds of the hold: SQS allows at most 12 h; below 2 s, extending every half hold would leave no margin. */
 const MIN_HOLD_SECONDS = 2;
 const MAX_HOLD_SECONDS = 43_200;
 
