@@ -28,6 +28,9 @@ import { TARGETS, hostTarget, targetByName, type Target } from "./targets.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
+/** Files started as worker threads (`new Worker(new URL(..., import.meta.url))`), bundled beside the entry. */
+export const THREAD_ENTRIES = ["src/core/worker/render-thread.ts"] as const;
+
 export interface CompileOptions {
   targets: Target[];
   outDir: string;
@@ -77,6 +80,8 @@ export function compileExecutable(target: Target, opts: Pick<CompileOptions, "ve
   cmd.push("--splitting");
   cmd.push(`--compile-executable-path=${runtimeExecutable(target)}`);
   cmd.push(opts.entry);
+  // Worker-thread entry points are not found through imports: each must be listed to be in the executable.
+  for (const threadEntry of THREAD_ENTRIES) cmd.push(threadEntry);
   const res = Bun.spawnSync(cmd, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   if (res.exitCode !== 0) {
     const output = `${res.stdout.toString()}\n${res.stderr.toString()}`.trim();

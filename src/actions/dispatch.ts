@@ -22,12 +22,12 @@ export const dispatchAction: ActionKind = {
     let parameters: Record<string, unknown> | undefined;
     if (action.spec.parameters) {
       try {
-        parameters = renderDispatchParameters(action.spec.parameters, action.render) as Record<string, unknown>;
+        parameters = (await renderDispatchParameters(action.spec.parameters, action.render)) as Record<string, unknown>;
       } catch (e) {
         throw new ActionError(`Cannot render parameters - ${errorText(e)}`);
       }
     }
-    const jobId = renderOr(action, action.spec.job_id, (r) => `Cannot render target job_id - ${r}`);
+    const jobId = await renderOr(action, action.spec.job_id, (r) => `Cannot render target job_id - ${r}`);
     const job = action.run.job;
     const lava = job.globals.lava;
     const globals = {

@@ -17,8 +17,8 @@ export const emailAction: ActionKind = {
     checkFields(action, ["action", "to", "subject", "message"], OPTIONAL);
     const spec = action.spec;
     const to = stringList(spec.to, "to");
-    const subject = renderPlain(action, spec.subject);
-    const message = renderPlain(action, spec.message);
+    const subject = await renderPlain(action, spec.subject);
+    const message = await renderPlain(action, spec.message);
     const config = action.run.config;
     if (spec.email_conn) {
       const attachments = spec.attachments === undefined ? [] : stringList(spec.attachments, "attachments");
@@ -28,7 +28,7 @@ export const emailAction: ActionKind = {
         message,
         to,
         sender: optionalString(action, "from"),
-        attachments: attachments.map((a) => renderPlain(action, a)),
+        attachments: await renderEach(action, attachments),
       });
       return;
     }
@@ -45,3 +45,10 @@ export const emailAction: ActionKind = {
     );
   },
 };
+
+/** Renders each entry in order (the first failure ends it, as a map would). */
+async function renderEach(action: Parameters<ActionKind["run"]>[0], templates: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const t of templates) out.push(await renderPlain(action, t));
+  return out;
+}

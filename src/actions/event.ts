@@ -18,14 +18,16 @@ export const eventAction: ActionKind = {
     const spec = action.spec;
     const render = (_field: string, v: unknown) => renderPlain(action, v);
     const entry: EventBusEntry = {
-      source: "source" in spec ? render("source", spec.source) : `lava.${action.run.realm.realm}`,
-      detailType: "detail_type" in spec ? render("detail_type", spec.detail_type) : "Lava Job Action",
-      detail: pyJsonDumps(detail(action, render)),
+      source: "source" in spec ? await render("source", spec.source) : `lava.${action.run.realm.realm}`,
+      detailType: "detail_type" in spec ? await render("detail_type", spec.detail_type) : "Lava Job Action",
+      detail: pyJsonDumps(await detail(action, render)),
     };
-    if ("event_bus" in spec) entry.eventBus = render("event_bus", spec.event_bus);
+    if ("event_bus" in spec) entry.eventBus = await render("event_bus", spec.event_bus);
     if ("resources" in spec) {
       if (!Array.isArray(spec.resources)) throw new ActionError("resources must be a list");
-      entry.resources = spec.resources.map((r) => render("resources", r));
+      const resources: string[] = [];
+      for (const r of spec.resources) resources.push(await render("resources", r));
+      entry.resources = resources;
     }
     try {
       await action.run.ports.eventBus.putEvents([entry]);
@@ -35,7 +37,7 @@ export const eventAction: ActionKind = {
   },
 };
 
-function detail(action: Parameters<ActionKind["run"]>[0], render: (field: string, v: unknown) => string): unknown {
+async function detail(action: Parameters<ActionKind["run"]>[0], render: (field: string, v: unknown) => Promise<string>): Promise<unknown> {
   const given = action.spec.detail;
   if (given === undefined) {
     const job = action.run.job;
@@ -50,7 +52,9 @@ function detail(action: Parameters<ActionKind["run"]>[0], render: (field: string
   }
   if (typeof given === "string") return render("detail", given);
   if (typeof given === "object" && given !== null && !Array.isArray(given)) {
-    return Object.fromEntries(Object.entries(given).map(([k, v]) => [k, render("detail", v)]));
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(given)) out[k] = await render("detail", v);
+    return out;
   }
   throw new ActionError("detail must be a string or map of strings");
 }

@@ -8,7 +8,7 @@ export const logAction: ActionKind = {
     checkFields(action, ["message"], null);
     if (typeof action.spec.message !== "string") throw new ActionError("message must be a string");
     const job = action.run.job;
-    const text = renderPlain(action, action.spec.message);
+    const text = await renderPlain(action, action.spec.message);
     action.run.log.info(text, { event_type: "job", job_id: job.job_id, run_id: job.run_id });
   },
 };

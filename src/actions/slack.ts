@@ -10,11 +10,11 @@ export const slackAction: ActionKind = {
   async run(action) {
     checkFields(action, ["action", "slack_conn", "message"], OPTIONAL);
     const spec = action.spec;
-    const optional = (field: string) =>
+    const optional = async (field: string) =>
       field in spec ? renderPlain(action, spec[field]) : undefined;
-    const sender = optional("from");
-    const subject = optional("subject");
-    const message = renderPlain(action, spec.message);
+    const sender = await optional("from");
+    const subject = await optional("subject");
+    const message = await renderPlain(action, spec.message);
     const { conn, ctx } = await actionConnection(action, "slack_conn");
     await sendSlack(conn, ctx, {
       message,

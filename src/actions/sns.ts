@@ -9,10 +9,10 @@ export const snsAction: ActionKind = {
   name: "sns",
   async run(action) {
     checkFields(action, ["topic", "message"], null);
-    const message = renderedMessage(action);
+    const message = await renderedMessage(action);
     const opts: { subject?: string } = {};
     if ("subject" in action.spec) {
-      opts.subject = renderPlain(action, action.spec.subject).slice(0, SNS_MAX_SUBJECT_LEN);
+      opts.subject = (await renderPlain(action, action.spec.subject)).slice(0, SNS_MAX_SUBJECT_LEN);
     }
     await action.run.ports.notifications.publish(String(action.spec.topic), message, opts);
   },

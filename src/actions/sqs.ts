@@ -15,7 +15,7 @@ export const sqsAction: ActionKind = {
     const queue = queueName(String(action.spec.queue));
     if (queue.endsWith(".fifo")) throw new ActionError(`${queue}: FIFO queues are not supported yet`);
     const delay = delaySeconds(action);
-    const message = renderedMessage(action);
+    const message = await renderedMessage(action);
     await action.run.ports.queues.send(queue, message, { delaySeconds: delay });
   },
 };

@@ -11,12 +11,12 @@ export const stateAction: ActionKind = {
   async run(action) {
     checkFields(action, ["action", "state_id", "value"], OPTIONAL);
     const spec = action.spec;
-    const stateId = renderOr(action, spec.state_id, (r) => `Bad state_id: ${r}`);
+    const stateId = await renderOr(action, spec.state_id, (r) => `Bad state_id: ${r}`);
     if (stateId.toLowerCase().startsWith("lava")) throw new ActionError('Bad state_id: Values beginning with "lava" are reserved');
-    const publisher = renderOr(action, spec.publisher ?? "{{ job.job_id }}", (r) => `Bad publisher: ${r}`);
+    const publisher = await renderOr(action, spec.publisher ?? "{{ job.job_id }}", (r) => `Bad publisher: ${r}`);
     let value: unknown;
     try {
-      value = renderStructure(action, spec.value);
+      value = await renderStructure(action, spec.value);
     } catch (e) {
       throw new ActionError(`Bad value: ${errorText(e)}`);
     }

@@ -21,9 +21,9 @@ export function checkFields(action: ActionRun, required: readonly string[], opti
 }
 
 /** Renders, or throws `<what> - <reason>` / `<what>: <reason>` as the caller words it. */
-export function renderOr(action: ActionRun, template: unknown, fail: (reason: string) => string): string {
+export async function renderOr(action: ActionRun, template: unknown, fail: (reason: string) => string): Promise<string> {
   try {
-    return action.render(String(template));
+    return await action.render(String(template));
   } catch (e) {
     throw new ActionError(fail(errorText(e)));
   }
@@ -33,7 +33,7 @@ export function renderOr(action: ActionRun, template: unknown, fail: (reason: st
  * Renders; a failure carries only the Jinja reason, as the original's log, sqs, sns, email, slack and event
  * actions let the template error through unwrapped (only dispatch and state word their own prefix).
  */
-export function renderPlain(action: ActionRun, template: unknown): string {
+export function renderPlain(action: ActionRun, template: unknown): Promise<string> {
   return renderOr(action, template, (reason) => reason);
 }
 
@@ -58,14 +58,14 @@ export function delaySeconds(action: ActionRun): number {
  * JSON-encoded (the original encoded first and rendered the JSON text, so an error message holding `"` could
  * add fields to the message).
  */
-export function renderedMessage(action: ActionRun): string {
+export async function renderedMessage(action: ActionRun): Promise<string> {
   const message = action.spec.message;
   if (typeof message === "string") return renderPlain(action, message);
-  return pyJsonDumps(renderEachString(message, (t) => renderPlain(action, t)));
+  return pyJsonDumps(await renderEachString(message, (t) => renderPlain(action, t)));
 }
 
 /** A structured field (`value`) with each string rendered on its own (see template-values.ts). */
-export function renderStructure(action: ActionRun, value: unknown): unknown {
+export function renderStructure(action: ActionRun, value: unknown): Promise<unknown> {
   return renderEachString(value, action.render);
 }
 

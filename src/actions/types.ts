@@ -11,7 +11,7 @@ export interface ActionRun {
   /** Success: the handler's result; retry/fail: `{error, error_data, exception?}`. */
   result: JobResult;
   /** Renders in the action context: globals, job, realm, result, start, state, ustart, utils. */
-  render(template: string): string;
+  render(template: string): Promise<string>;
 }
 
 export interface ActionKind {

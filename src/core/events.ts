@@ -101,7 +101,8 @@ function nullIfFalsy(value: AttributeValue): AttributeValue {
 }
 
 /** Statuses after which a run writes nothing more (except a later `action_failed`): flush at once. */
-const FINAL_STATUSES: ReadonlySet<EventStatus> = new Set(["skipped", "rejected", "failed", "complete"]);
+export const TERMINAL_STATUSES: ReadonlySet<EventStatus> = new Set(["skipped", "rejected", "failed", "complete"]);
+const FINAL_STATUSES = TERMINAL_STATUSES;
 
 /** One run's events not yet written, and the write loop draining them. */
 interface RunQueue {

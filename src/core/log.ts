@@ -19,7 +19,7 @@ import { openSink, type Sink } from "./log/sinks.ts";
 import { redact } from "./log/redact.ts";
 import { scrubDeep, scrubSecrets } from "./secrets.ts";
 
-export { redact, isSecretName } from "./log/redact.ts";
+export { redact, isSecretName, REDACTED } from "./log/redact.ts";
 export type { LevelName, LogRecord, JsonStyle } from "./log/format.ts";
 export { pyJson } from "./log/format.ts";
 
@@ -93,12 +93,81 @@ interface Envelope {
 
 type Emit = (rec: LogRecord) => void;
 
+/**
+ * The size bound of one record (docs/WORKER.md, "Log records are bounded"): its message keeps at most
+ * LOG_RECORD_MAX_CHARS characters and its fields together at most as many characters of text (strings
+ * and keys), nested at most LOG_FIELD_MAX_DEPTH deep. What is cut is replaced by a marker saying how much.
+ */
+export const LOG_RECORD_MAX_CHARS = 256 * 1024;
+const LOG_FIELD_MAX_DEPTH = 16;
+
+/** The marker that ends cut text: `... [cut 99,743,210 characters]`. */
+export function cutMarker(cut: number): string {
+  return `... [cut ${cut.toLocaleString("en-US")} characters]`;
+}
+
+/** `text` with at most `max` characters kept and a marker for the rest. */
+export function capText(text: string, max = LOG_RECORD_MAX_CHARS): string {
+  return text.length <= max ? text : text.slice(0, max) + cutMarker(text.length - max);
+}
+
+/** Fields with their text bounded: one budget for all strings and keys, a depth limit for nesting. */
+function boundFields(fields: LogFields): LogFields {
+  let room = LOG_RECORD_MAX_CHARS;
+  const path = new Set<object>();
+  const bound = (value: unknown, depth: number): unknown => {
+    if (typeof value === "string") {
+      const kept = capText(value, room);
+      room = Math.max(0, room - value.length);
+      return kept;
+    }
+    if (value === null || typeof value !== "object") return value;
+    if (value instanceof Date || value instanceof Uint8Array || value instanceof Error) return value;
+    if (path.has(value)) return "[circular reference]";
+    if (depth >= LOG_FIELD_MAX_DEPTH) return `[cut: nested deeper than ${LOG_FIELD_MAX_DEPTH}]`;
+    path.add(value);
+    try {
+      return boundContainer(value, depth);
+    } finally {
+      path.delete(value);
+    }
+  };
+  const boundContainer = (value: object, depth: number): unknown => {
+    if (Array.isArray(value)) {
+      const out: unknown[] = [];
+      for (let i = 0; i < value.length; i++) {
+        if (room === 0) {
+          out.push(`[cut ${value.length - i} more entries]`);
+          break;
+        }
+        room = Math.max(0, room - 1);
+        out.push(bound(value[i], depth + 1));
+      }
+      return out;
+    }
+    const entries = Object.entries(value as Record<string, unknown>);
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < entries.length; i++) {
+      const [k, v] = entries[i]!;
+      if (room === 0) {
+        out["..."] = `[cut ${entries.length - i} more entries]`;
+        break;
+      }
+      room = Math.max(0, room - k.length);
+      out[k] = bound(v, depth + 1);
+    }
+    return out;
+  };
+  return bound(fields, 0) as LogFields;
+}
+
 function makeLogger(emit: Emit, threshold: number, base: LogFields): Logger {
   const log = (level: LevelName, msg: string, fields?: LogFields): void => {
     if (LEVEL_NUMBERS[level]! < threshold) return;
     const merged: LogFields = fields ? { ...base, ...fields } : { ...base };
-    // Names first (a `password` field), then values (a known secret pasted into a sentence).
-    emit({ time: preciseNow(), level, message: scrubSecrets(msg), fields: scrubDeep(redact(merged)) as LogFields });
+    // Secrets by name first (a `password` field), then by value (a known secret pasted into a sentence);
+    // then the record is bounded.
+    emit({ time: preciseNow(), level, message: capText(scrubSecrets(msg)), fields: boundFields(scrubDeep(redact(merged)) as LogFields) });
   };
   return {
     debug: (m, f) => log("DEBUG", m, f),

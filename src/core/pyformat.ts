@@ -117,6 +117,135 @@ function dumpValue(value: unknown, indent: number | undefined, pad: string): str
   return `{${open}${entries.map(([k, v]) => `${pyString(k)}: ${dumpValue(v, indent, inner ?? "")}`).join(sep)}${close}}`;
 }
 
+/**
+ * `pyJsonDumps(value, indent)` written only up to `maxChars`: the text is the first `maxChars` characters
+ * of the full output and `cut` how many characters were left off. The work is bounded by the size of the
+ * value, not of the output: past the budget nothing is built, lengths are only counted (indentation of a
+ * deeply nested value grows with the square of its depth, so a 30 KB message can otherwise make 100 MB).
+ */
+export function pyJsonDumpsBounded(
+  value: unknown,
+  indent: number | undefined,
+  maxChars: number,
+  opts: { sortKeys?: boolean; hide?: (key: string, value: unknown) => string | undefined } = {},
+): { text: string; cut: number } {
+  const out = new BoundedText(maxChars);
+  dumpBounded(value, indent, out, opts.sortKeys ?? false, opts.hide);
+  return { text: out.parts.join(""), cut: out.cut };
+}
+
+class BoundedText {
+  readonly parts: string[] = [];
+  private room: number;
+  cut = 0;
+
+  constructor(maxChars: number) {
+    this.room = Math.max(0, maxChars);
+  }
+
+  put(text: string): void {
+    if (text.length <= this.room) {
+      this.parts.push(text);
+      this.room -= text.length;
+      return;
+    }
+    if (this.room > 0) this.parts.push(text.slice(0, this.room));
+    this.cut += text.length - this.room;
+    this.room = 0;
+  }
+
+  /** A newline and `width` spaces, built only as far as the budget reaches. */
+  newline(width: number): void {
+    const length = 1 + width;
+    if (length <= this.room) {
+      this.parts.push(`\n${" ".repeat(width)}`);
+      this.room -= length;
+      return;
+    }
+    if (this.room > 0) this.parts.push(`\n${" ".repeat(this.room - 1)}`);
+    this.cut += length - this.room;
+    this.room = 0;
+  }
+
+  get full(): boolean {
+    return this.room === 0;
+  }
+
+  /** Counts a string that would be written, without building it. */
+  skipString(text: string): void {
+    this.cut += pyStringLength(text);
+  }
+}
+
+type Step = { value: unknown; width: number } | { text: string } | { key: string } | { newline: number };
+
+/**
+ * Walks with its own stack instead of recursion: a message may nest tens of thousands of levels deep,
+ * more than the call stack holds. With `sortKeys`, plain objects' keys are written sorted (Python's
+ * `sort_keys=True`). `hide` may give a replacement for a mapping entry's value (a secret), at any depth.
+ */
+function dumpBounded(
+  root: unknown,
+  indent: number | undefined,
+  out: BoundedText,
+  sortKeys: boolean,
+  hide?: (key: string, value: unknown) => string | undefined,
+): void {
+  const steps: Step[] = [{ value: root, width: 0 }];
+  for (let step = steps.pop(); step !== undefined; step = steps.pop()) {
+    if ("text" in step) out.put(step.text);
+    else if ("newline" in step) out.newline(step.newline);
+    else if ("key" in step) {
+      if (out.full) out.skipString(step.key);
+      else out.put(pyString(step.key));
+      out.put(": ");
+    } else writeValue(step.value, step.width);
+  }
+
+  function writeValue(value: unknown, width: number): void {
+    if (value === null || value === undefined || typeof value !== "object" || value instanceof Date) {
+      if (out.full && typeof value === "string") return out.skipString(value);
+      return out.put(dumpValue(value, indent, ""));
+    }
+    if (value instanceof Uint8Array) throw new TypeError("Object of type bytes is not JSON serializable");
+    if (typeof (value as { isoformat?: unknown }).isoformat === "function") return out.put(dumpValue(value, indent, ""));
+    const inner = width + (indent ?? 0);
+    const isArray = Array.isArray(value);
+    let entries: [string | undefined, unknown][] = isArray
+      ? (value as unknown[]).map((v) => [undefined, v])
+      : Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    if (sortKeys && !isArray && Object.getPrototypeOf(value) === Object.prototype) {
+      entries = entries.sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0));
+    }
+    const [open, close] = isArray ? ["[", "]"] : ["{", "}"];
+    if (entries.length === 0) return out.put(open + close);
+    out.put(open);
+    // Pushed in reverse: the stack gives them back in writing order.
+    steps.push({ text: close });
+    if (indent !== undefined) steps.push({ newline: width });
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, v] = entries[i]!;
+      const shown = k !== undefined && hide ? (hide(k, v) ?? v) : v;
+      steps.push({ value: shown, width: inner });
+      if (k !== undefined) steps.push({ key: k });
+      if (indent !== undefined) steps.push({ newline: inner });
+      if (i > 0) steps.push({ text: indent === undefined ? ", " : "," });
+    }
+  }
+}
+
+/** Length of pyString(text) without building it. */
+function pyStringLength(text: string): number {
+  let n = 2;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x08 || c === 0x0c) n += 2;
+    else if (c < 0x20 || c > 0x7e) n += 6;
+    else n += 1;
+  }
+  return n;
+}
+
 function pyString(text: string): string {
   let out = '"';
   for (let i = 0; i < text.length; i++) {

@@ -8,7 +8,7 @@
  * the ports (`trackSecrets`), and the secret-named fields of a connection item (`rememberSecretFields`).
  */
 import type { ParameterPort, Ports } from "../ports/index.ts";
-import { isSecretName, REDACTED } from "./log/redact.ts";
+import { isSecretName, REDACTED, TOO_DEEP } from "./log/redact.ts";
 
 /** Shorter values are not learnt: cutting every "abc" out of logs would hide more than it protects. */
 const MIN_SECRET_LENGTH = 6;
@@ -61,7 +61,8 @@ export function scrubSecrets(text: string): string {
 export function scrubDeep(value: unknown, depth = 0): unknown {
   if (known.size === 0) return value;
   if (typeof value === "string") return scrubSecrets(value);
-  if (depth > 20 || value === null || typeof value !== "object") return value;
+  if (value === null || typeof value !== "object") return value;
+  if (depth > 32) return TOO_DEEP;
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, depth + 1));
   if (value instanceof Date || value instanceof Uint8Array) return value;
   if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, scrubDeep(v, depth + 1)]));

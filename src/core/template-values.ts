@@ -50,19 +50,35 @@ export function asLiteralTemplate(text: string): string {
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
+type Render = (template: string) => string | Promise<string>;
+
 /**
  * Renders every string (mapping keys included, as the original's JSON round trip did) that holds template
  * syntax, each on its own; other values are kept as they are. `mark` is applied to each rendered output.
+ * `render` may be asynchronous (the worker renders off its event loop); strings are rendered in order.
  */
-export function renderEachString(value: unknown, render: (template: string) => string, mark: (rendered: string) => string = (s) => s): unknown {
-  const one = (s: string): string => (hasTemplateSyntax(s) ? mark(render(s)) : s);
-  const walk = (v: unknown): unknown => {
+export async function renderEachString(value: unknown, render: Render, mark: (rendered: string) => string = (s) => s): Promise<unknown> {
+  const one = async (s: string): Promise<string> => (hasTemplateSyntax(s) ? mark(await render(s)) : s);
+  const walk = async (v: unknown): Promise<unknown> => {
     if (typeof v === "string") return one(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [one(k), walk(x)]));
+    if (Array.isArray(v)) {
+      const out: unknown[] = [];
+      for (const x of v) out.push(await walk(x));
+      return out;
+    }
+    if (isPlainObject(v)) {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) setOwn(out, await one(k), await walk(x));
+      return out;
+    }
     return v;
   };
   return walk(value);
+}
+
+/** A key that no template can turn into a prototype write (`__proto__` is an ordinary key here). */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**
@@ -72,12 +88,12 @@ export function renderEachString(value: unknown, render: (template: string) => s
  * renders it, so marking would change the value the job sees. Anything but a mapping is rendered and marked
  * throughout, and left for the dispatch to refuse.
  */
-export function renderDispatchParameters(parameters: unknown, render: (template: string) => string): unknown {
+export async function renderDispatchParameters(parameters: unknown, render: Render): Promise<unknown> {
   if (!isPlainObject(parameters)) return renderEachString(parameters, render, asLiteralTemplate);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(parameters)) {
-    const name = hasTemplateSyntax(key) ? asLiteralTemplate(render(key)) : key;
-    out[name] = name === "vars" ? renderEachString(value, render) : renderEachString(value, render, asLiteralTemplate);
+    const name = hasTemplateSyntax(key) ? asLiteralTemplate(await render(key)) : key;
+    setOwn(out, name, name === "vars" ? await renderEachString(value, render) : await renderEachString(value, render, asLiteralTemplate));
   }
   return out;
 }

@@ -33,7 +33,7 @@ export const cmdJob: JobType = {
     } catch (e) {
       throw new JobFailure(`Bad payload: ${(e as Error).message}`);
     }
-    command = renderTokens(run, command, jinja, "Bad payload");
+    command = await renderTokens(run, command, jinja, "Bad payload");
     const env = await jobEnvironment(run, parameters, { LAVA_S3_TMP: run.s3tmp });
     // Capture files get unique names: chain/dag children share the run dir.
     const captureDir = makeUniqueDir(run.runDir, ".cmd.", ".out");

@@ -74,7 +74,7 @@ export async function jobEnvironment(
   const render = jinjaEnabled(parameters);
   for (const [k, v] of Object.entries(jobEnv)) {
     try {
-      env[k] = render ? run.render(String(v)) : String(v);
+      env[k] = render ? await run.render(String(v)) : String(v);
     } catch (e) {
       throw new JobFailure(`Bad environment variable: ${k}: ${errorText(e)}`);
     }
@@ -118,15 +118,17 @@ export function splitCommand(text: string): string[] {
 }
 
 /** The arguments after the entry point: the command's other tokens, then `args`, each rendered on its own. */
-export function commandArgs(run: JobRun, parameters: Record<string, unknown>, tokens: string[], what: string): string[] {
+export function commandArgs(run: JobRun, parameters: Record<string, unknown>, tokens: string[], what: string): Promise<string[]> {
   return renderTokens(run, [...tokens.slice(1), ...argsParameter(parameters)], jinjaEnabled(parameters), what);
 }
 
 /** Renders each token on its own (the original splits first, then renders). */
-export function renderTokens(run: JobRun, tokens: string[], enabled: boolean, what: string): string[] {
+export async function renderTokens(run: JobRun, tokens: string[], enabled: boolean, what: string): Promise<string[]> {
   if (!enabled) return tokens;
   try {
-    return tokens.map((t) => run.render(t));
+    const out: string[] = [];
+    for (const t of tokens) out.push(await run.render(t));
+    return out;
   } catch (e) {
     throw new JobFailure(`${what}: ${errorText(e)}`);
   }

@@ -29,7 +29,7 @@ export const exeJob: JobType = {
     const timeoutSeconds = timeoutParameter(run, parameters, "EXE_TIMEOUT");
     const tokens = splitCommand(payload);
     if (tokens.length === 0) throw new JobFailure("payload required");
-    const args = commandArgs(run, parameters, tokens, "Bad payload or args");
+    const args = await commandArgs(run, parameters, tokens, "Bad payload or args");
     const env = await jobEnvironment(run, parameters, {
       LAVA_S3_TMP: run.s3tmp,
       LAVA_S3_PAYLOAD: `${run.realm.s3_payloads}/${tokens[0]}`,

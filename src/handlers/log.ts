@@ -1,13 +1,16 @@
 /** `log`: writes the augmented job spec to the worker log at INFO and succeeds. Payload and parameters are ignored. */
 import type { JobType } from "./types.ts";
-import { pyJsonDumps } from "../core/pyformat.ts";
-import { redact } from "../core/log.ts";
+import { pyJsonDumpsBounded } from "../core/pyformat.ts";
+import { cutMarker, isSecretName, LOG_RECORD_MAX_CHARS, REDACTED } from "../core/log.ts";
 
 export const logJob: JobType = {
   name: "log",
   async run(run) {
-    // The dump is message text, which field redaction never sees: secret-named values are hidden first.
-    run.log.info(pyJsonDumps(sortKeysDeep(redact(run.job)), 4), {
+    // Keys sorted as the original's sort_keys=True; serialised within the record bound, so a deeply nested
+    // job never builds the whole text first. The dump is message text, which field redaction never sees:
+    // secret-named values are hidden first.
+    const dump = pyJsonDumpsBounded(run.job, 4, LOG_RECORD_MAX_CHARS, { sortKeys: true, hide: hideSecret });
+    run.log.info(dump.cut ? dump.text + cutMarker(dump.cut) : dump.text, {
       event_type: "job",
       job_id: run.job.job_id,
       run_id: run.job.run_id,
@@ -16,13 +19,7 @@ export const logJob: JobType = {
   },
 };
 
-/** The original logs with `sort_keys=True`. */
-function sortKeysDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeysDeep);
-  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) out[k] = sortKeysDeep((value as Record<string, unknown>)[k]);
-    return out;
-  }
-  return value;
+/** A secret-named field's value, at any depth, as the logger's field redaction shows it. */
+function hideSecret(key: string, value: unknown): string | undefined {
+  return isSecretName(key) && value !== undefined && value !== null && value !== "" ? REDACTED : undefined;
 }

@@ -38,7 +38,7 @@ export const pkgJob: JobType = {
     const timeoutSeconds = timeoutParameter(run, parameters, "PKG_TIMEOUT");
     const tokens = splitCommand(command);
     if (tokens.length === 0) throw new JobFailure("Bad job parameters: No command");
-    const args = commandArgs(run, parameters, tokens, "Bad command or args");
+    const args = await commandArgs(run, parameters, tokens, "Bad command or args");
     const env = await jobEnvironment(run, parameters, {
       LAVA_S3_TMP: run.s3tmp,
       LAVA_S3_PAYLOAD: payloadUris(run),

@@ -21,8 +21,11 @@ export interface JobRun {
   ports: Ports;
   config: LavaConfig;
   log: Logger;
-  /** Renders a template in the job-parameters context (globals, job, realm, start, state, ustart, utils, vars). */
-  render(template: string, extra?: Record<string, unknown>): string;
+  /**
+   * Renders a template in the job-parameters context (globals, job, realm, start, state, ustart, utils, vars).
+   * Asynchronous: the worker renders in a thread, off the event loop its timers share (render-pool.ts).
+   */
+  render(template: string, extra?: Record<string, unknown>): Promise<string>;
   /** Aborted when the worker hard-stops; handlers kill what they started. */
   signal: AbortSignal;
   /** Runs another job inside this run (chain, dag, foreach). Supplied by the worker. */

@@ -118,13 +118,13 @@ async function fireTrigger(
   let parameters = t.parameters;
   try {
     // Globals reach the job's templates as values ({{ globals.key }}), never as template text: no marking.
-    if (globals && t.jinja) globals = renderEachString(globals, render);
+    if (globals && t.jinja) globals = await renderEachString(globals, render);
   } catch (err) {
     log.error(`${where}: Cannot render globals: ${errorMessage(err)}`);
     return 1;
   }
   try {
-    if (parameters && t.jinja) parameters = renderDispatchParameters(parameters, render);
+    if (parameters && t.jinja) parameters = await renderDispatchParameters(parameters, render);
   } catch (err) {
     log.error(`${where}: Cannot render parameters: ${errorMessage(err)}`);
     return 1;

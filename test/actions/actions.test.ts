@@ -60,7 +60,7 @@ describe("template errors", () => {
   async function failureText(spec: Record<string, unknown>): Promise<string> {
     const kind = await actionKinds[String(spec.action)]!();
     const action = h.actionRun(spec, success);
-    action.render = (template) => renderTemplate(template, { job: action.run.job });
+    action.render = async (template) => renderTemplate(template, { job: action.run.job });
     try {
       await kind.run(action);
     } catch (e) {
@@ -344,7 +344,7 @@ describe("values from the run are data, never template or JSON text", () => {
     const kind = await actionKinds[String(spec.action)]!();
     const action = h.actionRun(spec, result);
     action.run.job.globals = globals;
-    action.render = (t) => renderTemplate(t, { job: action.run.job, globals, result: action.result });
+    action.render = async (t) => renderTemplate(t, { job: action.run.job, globals, result: action.result });
     await kind.run(action);
     return action;
   }

@@ -72,13 +72,13 @@ describe("asLiteralTemplate", () => {
 describe("rendering a structure one string at a time", () => {
   const render = (t: string) => renderTemplate(t, { key: 'x", "timeout": "1s' });
 
-  test("each string (keys too) is its own template; other values are kept", () => {
-    const out = renderEachString({ "{{ 'k' }}": ["{{ key }}", 1, true, null], n: 2.5, plain: "a\r\n" }, render);
+  test("each string (keys too) is its own template; other values are kept", async () => {
+    const out = await renderEachString({ "{{ 'k' }}": ["{{ key }}", 1, true, null], n: 2.5, plain: "a\r\n" }, render);
     expect(out).toEqual({ k: ['x", "timeout": "1s', 1, true, null], n: 2.5, plain: "a\r\n" });
   });
 
-  test("dispatch parameters are marked, except vars", () => {
-    const out = renderDispatchParameters({ args: ["{{ '{{ 1 }}' }}"], vars: { k: "{{ '{{ 1 }}' }}" } }, render) as Record<string, unknown>;
+  test("dispatch parameters are marked, except vars", async () => {
+    const out = (await renderDispatchParameters({ args: ["{{ '{{ 1 }}' }}"], vars: { k: "{{ '{{ 1 }}' }}" } }, render)) as Record<string, unknown>;
     expect(out).toEqual({ args: ["{% raw %}{{ 1 }}{% endraw %}"], vars: { k: "{{ 1 }}" } });
   });
 });

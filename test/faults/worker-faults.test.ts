@@ -95,18 +95,19 @@ describe.if(present)("worker under AWS faults", () => {
     expect(await queueDepth(world)).toBe(0);
   }, 40_000);
 
-  test("a job id DynamoDB refuses (3,000 chars): deleted at once with one error record, never retried; the other job runs", async () => {
+  test("a job id DynamoDB would refuse (3,000 chars): refused at the message boundary with one error record, never read, deleted at once; the other job runs", async () => {
     const longId = `ref/${"j".repeat(3000)}`;
     const badRun = await dispatchJob(world.ports, { realm: "ref", jobId: longId, worker: "core" });
     const okRun = await dispatch(world, "ref/log");
     const w = spawnWorker(world, ["-t", "5", ...BATCH]);
     expect(await w.done).toBe(0);
-    const errors = w.records().filter((r) => r.level === "ERROR" && r.job_id === longId);
+    const errors = w.records().filter((r) => r.level === "ERROR" && r.run_id === badRun);
     expect(errors).toHaveLength(1);
-    expect(errors[0]!.run_id).toBe(badRun);
+    expect(String(errors[0]!.message)).toContain("job_id");
     expect(w.records().some((r) => /retrying in/.test(String(r.message)))).toBe(false);
-    // At most one read of its own (after the shared read-ahead failed); no back-off, no second cycle.
-    expect(world.proxy.count("dynamodb.GetItem", (r) => r.body.includes(longId))).toBeLessThanOrEqual(1);
+    // Never sent to DynamoDB: neither read on its own nor in the read-ahead.
+    expect(world.proxy.count("dynamodb.GetItem", (r) => r.body.includes(longId))).toBe(0);
+    expect(world.proxy.count("dynamodb.BatchGetItem", (r) => r.body.includes(longId))).toBe(0);
     expect((await eventOf(world, "ref/log", okRun))?.status).toBe("complete");
     expect(await queueDepth(world)).toBe(0);
   }, 30_000);

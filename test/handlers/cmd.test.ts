@@ -235,7 +235,7 @@ describe("cmd", () => {
     // The harness's stand-in renderer never fails, so these runs render with the real engine.
     const withJinja = (job: Parameters<Harness["jobRun"]>[0]) => {
       const run = h.jobRun(job);
-      run.render = (template) => renderTemplate(template, { job: run.job });
+      run.render = async (template) => renderTemplate(template, { job: run.job });
       return run;
     };
     expect((await failure(cmdJob.run(withJinja({ payload: 'echo "{{ job.nosuch.deeper }}"' })))).message).toBe(

@@ -93,7 +93,7 @@ export async function openHarness(): Promise<Harness> {
       ports,
       config,
       log,
-      render: (template) => renderLookup(template, { job, realm, globals: job.globals, vars: job.parameters.vars ?? {} }),
+      render: async (template) => renderLookup(template, { job, realm, globals: job.globals, vars: job.parameters.vars ?? {} }),
       signal: opts.signal ?? new AbortController().signal,
     };
     return run;
@@ -110,7 +110,7 @@ export async function openHarness(): Promise<Harness> {
         spec,
         run,
         result,
-        render: (template) => renderLookup(template, { job: run.job, realm, globals: run.job.globals, result }),
+        render: async (template) => renderLookup(template, { job: run.job, realm, globals: run.job.globals, result }),
       };
     },
     objectKmsKey(uri) {

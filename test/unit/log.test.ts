@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLogger, memoryLogger, parseLevel, redact, silentLogger, type LogRecord } from "../../src/core/log.ts";
+import { createLogger, LOG_RECORD_MAX_CHARS, memoryLogger, parseLevel, redact, silentLogger, type LogRecord } from "../../src/core/log.ts";
 import { ascTime, jsonLine, pyJson, utcIsoMicro } from "../../src/core/log/format.ts";
 import { GOLDEN_DIR, haveGolden } from "../support/shared.ts";
 
@@ -153,14 +153,14 @@ describe("JSON format", () => {
     expect(ours.run_id).toBe("r");
   });
 
-  test("an unserialisable record keeps the standard keys and says why", () => {
-    const cyclic: Record<string, unknown> = {};
+  test("a cyclic field is written to the depth bound, which is marked", () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
     const { lines, log } = capture({ json: true });
     log.error("boom", { data: cyclic });
     const ours = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(ours.message).toBe("boom");
-    expect(ours.internal_error as string).toMatch(/circular/);
+    expect(JSON.stringify(ours.data)).toMatch(/\[cut: nested deeper than 16\]|\[circular reference\]/);
   });
 
   test("time formats", () => {
@@ -289,5 +289,61 @@ describe("jsonLine directly", () => {
     const rec: LogRecord = { time: Date.now(), level: "INFO", message: "m", fields: { thread: "t", realm: "other" } };
     const out = JSON.parse(jsonLine(rec, { realm: "ref", event_source: "x" }, "worker")) as Record<string, unknown>;
     expect(out.realm).toBe("other");
+  });
+});
+
+describe("record size bound", () => {
+  test("a message over LOG_RECORD_MAX_CHARS keeps its start and ends with a marker saying how much was cut", () => {
+    const { lines, log } = capture({ tag: "t" });
+    log.info("x".repeat(LOG_RECORD_MAX_CHARS + 1_234_567));
+    expect(lines[0]!.length).toBeLessThan(LOG_RECORD_MAX_CHARS + 100);
+    expect(lines[0]!).toEndWith(`${"x".repeat(10)}... [cut 1,234,567 characters]`);
+    log.info("short");
+    expect(lines[1]).toBe("t: MainThread: short");
+  });
+
+  test("fields share one budget: long strings are cut, deep nesting and long lists end in markers", () => {
+    const log = memoryLogger();
+    let deep: unknown = "bottom";
+    for (let i = 0; i < 100; i++) deep = { d: deep };
+    log.info("m", { big: "y".repeat(LOG_RECORD_MAX_CHARS * 2), more: "z".repeat(10), list: Array.from({ length: 10 }, (_, i) => i), deep });
+    const f = log.records[0]!.fields;
+    expect((f.big as string).length).toBeLessThan(LOG_RECORD_MAX_CHARS + 100);
+    expect(f.big as string).toMatch(/y\.\.\. \[cut 262,1\d\d characters\]$/);
+    expect(f["..."]).toBe("[cut 3 more entries]");
+    expect(JSON.stringify(f).length).toBeLessThan(LOG_RECORD_MAX_CHARS + 1000);
+    const small = memoryLogger();
+    small.info("m", { deep });
+    expect(JSON.stringify(small.records[0]!.fields)).toContain("[cut: nested deeper than 16]");
+  });
+
+  test("the log job's dump of deeply nested parameters is bounded the same way and keeps its shape", async () => {
+    const { logJob } = await import("../../src/handlers/log.ts");
+    const { pyJsonDumps } = await import("../../src/core/pyformat.ts");
+    let nested: unknown = 1;
+    for (let i = 0; i < 20_000; i++) nested = [nested]; // a ~40 KB message: ~800 MB of indented dump, deeper than the call stack
+    const log = memoryLogger();
+    const job = { job_id: "ref/log", run_id: "r1", parameters: { nested } };
+    await logJob.run({ job, log } as never);
+    const msg = log.records[0]!.message;
+    expect(msg.length).toBeLessThan(LOG_RECORD_MAX_CHARS + 100);
+    expect(msg).toMatch(/\.\.\. \[cut [\d,]+ characters\]$/);
+    const shallow = memoryLogger();
+    const plain = { job_id: "ref/log", run_id: "r1", parameters: { b: 1, a: [1, 2] } };
+    await logJob.run({ job: plain, log: shallow } as never);
+    expect(shallow.records[0]!.message).toBe(pyJsonDumps({ job_id: "ref/log", parameters: { a: [1, 2], b: 1 }, run_id: "r1" }, 4));
+  });
+
+  test("pyJsonDumpsBounded is the start of pyJsonDumps's text, and counts what it leaves off", async () => {
+    const { pyJsonDumps, pyJsonDumpsBounded } = await import("../../src/core/pyformat.ts");
+    const samples: unknown[] = [{ a: 1, b: [1, 2, { c: "é\n\"" }], d: {}, e: [], f: null, g: new Date(0), h: 1.5 }, [], "s", [[[]]], { k: { k: [1, { z: true }] } }];
+    for (const v of samples) {
+      for (const indent of [undefined, 4]) {
+        const full = pyJsonDumps(v, indent);
+        for (const max of [0, 1, 7, 30, 10_000]) {
+          expect(pyJsonDumpsBounded(v, indent, max)).toEqual({ text: full.slice(0, max), cut: Math.max(0, full.length - max) });
+        }
+      }
+    }
   });
 });

@@ -40,7 +40,7 @@ describe("template numbers by origin", () => {
     const probe: JobType = {
       name: "probe",
       async run(run) {
-        seen = { ...run.job.parameters, rendered: run.render("{{ job.parameters.n * 2 }} {{ vars.k / 3 }} {{ vars.k / 4 }}") };
+        seen = { ...run.job.parameters, rendered: await run.render("{{ job.parameters.n * 2 }} {{ vars.k / 3 }} {{ vars.k / 4 }}") };
         return {};
       },
     };

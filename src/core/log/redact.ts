@@ -7,6 +7,9 @@ const SECRET_NAME =
   /(pass(word|wd|phrase)?$|^pwd$|secret|token|credential|private[_-]?key|access[_-]?key|api[_-]?key|session[_-]?key|client[_-]?key|sig(nature)?$|^authorization$|^cookie$|webhook|^url$|^dsn$|conn(ection)?[_-]?string)/i;
 
 export const REDACTED = "********";
+/** What stands for a structure nested deeper than redaction looks. */
+export const TOO_DEEP = "[nested too deep]";
+const MAX_DEPTH = 32;
 
 export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
@@ -14,7 +17,9 @@ export function isSecretName(name: string): boolean {
 
 /** A copy of `value` with the values of secret-named fields replaced by REDACTED. */
 export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 20 || value === null || typeof value !== "object") return value;
+  if (value === null || typeof value !== "object") return value;
+  // Past this depth nothing is checked, so nothing is shown: a secret could sit further down.
+  if (depth > MAX_DEPTH) return TOO_DEEP;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   if (value instanceof Date || value instanceof Uint8Array || value instanceof Error) return value;
   const out: Record<string, unknown> = {};

@@ -7,16 +7,16 @@
  * parent's run_id and run directory and write their own events under their own job_id.
  */
 import { mkdir, rm, rmdir } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Ports } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
 import { parseBool, parseDuration } from "../config.ts";
 import type { Logger, LogFields } from "../log.ts";
-import type { EventWriter, EventTarget } from "../events.ts";
+import { TERMINAL_STATUSES, type EventWriter, type EventTarget } from "../events.ts";
 import { JobFailure, type AugmentedJob, type JobResult, type JobRun, type JobType, type RealmInfo } from "../../handlers/types.ts";
 import type { ActionKind } from "../../actions/types.ts";
 import { loadJobSpec, type JobSpec } from "../job-spec.ts";
-import { actionContext, enabledContext, jobContext, jsonStateIds, loadJinja, render, type ValueOrigin } from "./render.ts";
+import { jsonStateIds, loadJinja, renderRequest, type ContextKind, type RenderRequest, type ValueOrigin } from "./render.ts";
 import { pyJsonDumps, pythonFloat } from "../pyformat.ts";
 import { sleepUnlessAborted } from "../sleep.ts";
 import { errorText } from "../error-text.ts";
@@ -36,6 +36,8 @@ export interface RunServices {
   jobType(name: string): Promise<JobType | undefined>;
   actionKind(name: string): Promise<ActionKind | undefined>;
   loadState(ports: Ports, realm: string, defaults: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Renders a run's template; the worker's goes to a thread (render-pool.ts). Default: on the calling thread. */
+  renderer?(req: RenderRequest): Promise<string>;
 }
 
 export interface RunInput {
@@ -86,6 +88,10 @@ class RunLifecycle {
   private readonly log: Logger;
   /** Where the template values of this run come from (state is added once loaded). */
   private origin: ValueOrigin;
+  /** `starting` was recorded: from then on the run must end in a terminal status. */
+  private started = false;
+  /** A terminal status (complete, failed, rejected, skipped) was recorded. */
+  private ended = false;
 
   constructor(
     private readonly svc: RunServices,
@@ -109,6 +115,8 @@ class RunLifecycle {
   }
 
   private event(status: Parameters<EventWriter["record"]>[1], info: unknown = null): Date {
+    if (status === "starting") this.started = true;
+    if (TERMINAL_STATUSES.has(status)) this.ended = true;
     return this.svc.events.record(this.target, status, info);
   }
 
@@ -122,7 +130,23 @@ class RunLifecycle {
     return this.fail(message);
   }
 
+  /**
+   * Every run that recorded `starting` ends in a terminal status, whatever fails on the way (docs/WORKER.md,
+   * "Every run ends"): a step that throws without having recorded one gets `failed` with its reason here,
+   * before the error reaches the slot (which deletes the message only once the events are written).
+   */
   async run(): Promise<JobResult> {
+    try {
+      return await this.lifecycle();
+    } catch (err) {
+      if (!this.started || this.ended) throw err;
+      const msg = errorText(err);
+      this.event("failed", msg);
+      throw err instanceof JobRunFailed ? err : this.fail(msg, err);
+    }
+  }
+
+  private async lifecycle(): Promise<JobResult> {
     const { spec } = this.input;
     const cwMetrics = this.cwMetrics();
 
@@ -145,8 +169,8 @@ class RunLifecycle {
     job.state = await this.loadState(job.state);
     this.origin = { ...this.origin, jsonState: jsonStateIds(job.state) };
 
-    if (spec.event_log !== undefined && spec.event_log !== null && spec.event_log !== "") this.logEventLog(job);
-    if (!this.dynamicallyEnabled(job)) return {};
+    if (spec.event_log !== undefined && spec.event_log !== null && spec.event_log !== "") await this.logEventLog(job);
+    if (!(await this.dynamicallyEnabled(job))) return {};
 
     if (cwMetrics) await this.putRunDelay(tsStart);
 
@@ -167,6 +191,18 @@ class RunLifecycle {
     } finally {
       if (!this.input.parentRunDir) await this.removeRunDir(runDir);
     }
+  }
+
+  /** Renders in this run's context, in the worker's render thread when it has one. */
+  private render(
+    kind: ContextKind,
+    template: string,
+    job: AugmentedJob,
+    more: { name?: string; extra?: Record<string, unknown>; result?: Record<string, unknown> } = {},
+  ): Promise<string> {
+    const req: RenderRequest = { template, kind, job, realm: this.svc.realmInfo, origin: this.origin, ...more };
+    if (this.svc.renderer) return this.svc.renderer(req);
+    return Promise.resolve().then(() => renderRequest(req));
   }
 
   private cwMetrics(): boolean {
@@ -251,11 +287,11 @@ class RunLifecycle {
   }
 
   /** `event_log`: rendered through a JSON round trip; a failure is recorded, not fatal. */
-  private logEventLog(job: AugmentedJob): void {
+  private async logEventLog(job: AugmentedJob): Promise<void> {
     let info: unknown;
     try {
       const text = pyJsonDumps(this.input.spec.event_log);
-      info = JSON.parse(render(text, enabledContext(job, this.svc.realmInfo, this.origin), "event_log"));
+      info = JSON.parse(await this.render("enabled", text, job, { name: "event_log" }));
     } catch (err) {
       const msg = errorText(err);
       this.log.error(`${this.prefix()}: Bad event_log: ${msg}`, this.fields);
@@ -265,12 +301,12 @@ class RunLifecycle {
   }
 
   /** A string `enabled` is rendered; only "true" (any case, trimmed) runs. */
-  private dynamicallyEnabled(job: AugmentedJob): boolean {
+  private async dynamicallyEnabled(job: AugmentedJob): Promise<boolean> {
     const enabled = this.input.spec.enabled;
     if (typeof enabled !== "string") return true;
     let value: string;
     try {
-      value = render(enabled, enabledContext(job, this.svc.realmInfo, this.origin), "enabled").trim().toLowerCase();
+      value = (await this.render("enabled", enabled, job, { name: "enabled" })).trim().toLowerCase();
     } catch (err) {
       // The original dies here without a terminal event; we record why the run did not happen.
       const msg = `Bad enabled: ${errorText(err)}`;
@@ -315,7 +351,8 @@ class RunLifecycle {
 
   private async makeRunDir(): Promise<string> {
     if (this.input.parentRunDir) return this.input.parentRunDir;
-    const dir = join(this.svc.workerTmp, this.runId);
+    const dir = runDirIn(this.svc.workerTmp, this.runId);
+    if (!dir) throw this.fail(`Bad run_id for a temp dir: ${JSON.stringify(this.runId.slice(0, 64))}`);
     // One mkdir both creates the directory and tells whether it was there (one system call per run).
     try {
       await mkdir(dir, { mode: 0o700 });
@@ -354,7 +391,7 @@ class RunLifecycle {
       config: svc.config,
       log: this.log,
       signal: svc.hardStop,
-      render: (template, extra) => render(template, { ...jobContext(job, realmInfo, this.origin), ...(extra ?? {}) }),
+      render: (template, extra) => this.render("job", template, job, { extra }),
       runChild: (childId, globals) => this.runChild(job, runDir, childId, globals),
     };
     return run;
@@ -436,7 +473,7 @@ class RunLifecycle {
         spec: actionSpec,
         run: jobRun,
         result,
-        render: (template) => render(template, actionContext(jobRun.job, this.svc.realmInfo, result, this.origin)),
+        render: (template) => this.render("action", template, jobRun.job, { result }),
       });
     } catch (err) {
       throw new Error(`${key} action: ${kindName}: ${(err as Error).message}`, { cause: err });
@@ -490,6 +527,18 @@ class RunLifecycle {
 }
 
 
+
+/**
+ * `<workerTmp>/<runId>` when that is a directory directly inside the worker's area, else undefined. The
+ * message boundary already refuses such run ids (message.ts); this is checked again where the directory
+ * is made, before anything is created, so no caller can make a run work outside the area.
+ */
+export function runDirIn(workerTmp: string, runId: string): string | undefined {
+  const area = resolve(workerTmp);
+  const dir = resolve(area, runId);
+  if (runId.includes("\0") || dirname(dir) !== area || basename(dir) !== runId) return undefined;
+  return join(workerTmp, runId);
+}
 
 /**
  * Job types of the original lava 8 that this worker does not run yet. In a mixed fleet such jobs belong

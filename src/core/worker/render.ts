@@ -144,3 +144,37 @@ export function actionContext(job: AugmentedJob, realm: RealmInfo, result: Recor
 export function render(template: string, context: Record<string, unknown>, name?: string): string {
   return engine().renderTemplate(template, context, name ? { name } : undefined);
 }
+
+/** One render of a run's template, as data: a worker thread can rebuild the context from it. */
+export interface RenderRequest {
+  template: string;
+  kind: ContextKind;
+  job: AugmentedJob;
+  realm: RealmInfo;
+  origin: ValueOrigin;
+  /** Action context only: the handler's result. */
+  result?: Record<string, unknown>;
+  /** Job context only: names a handler adds. */
+  extra?: Record<string, unknown>;
+  /** Template name in error messages. */
+  name?: string;
+}
+
+/** Renders `req` on the calling thread (render-thread.ts calls this; so does the fallback of render-pool.ts). */
+export function renderRequest(req: RenderRequest): string {
+  const context =
+    req.kind === "job"
+      ? { ...jobContext(req.job, req.realm, req.origin), ...(req.extra ?? {}) }
+      : req.kind === "action"
+        ? actionContext(req.job, req.realm, req.result ?? {}, req.origin)
+        : enabledContext(req.job, req.realm, req.origin);
+  return render(req.template, context, req.name);
+}
+
+/** A template error that crossed from a render thread, rebuilt as the same class with the same text. */
+export function rebuildTemplateError(cls: "TemplateError" | "TemplateSyntaxError" | "UndefinedError", detail: string, pos: { line: number; column: number; name?: string }, pyType: string): Error {
+  const j = engine();
+  if (cls === "UndefinedError") return new j.UndefinedError(detail, pos);
+  if (cls === "TemplateSyntaxError") return new j.TemplateSyntaxError(detail, pos, pyType);
+  return new j.TemplateError(detail, pos, pyType);
+}

@@ -1,11 +1,18 @@
 /**
  * Keeps the messages this worker holds invisible on the queue for as long as it holds them.
  *
- * Guarantee: while this process is alive and holds a message (from receive until delete or release),
- * the message is not delivered to anyone else, however long the job runs. Every `intervalSeconds`
- * (half the queue's visibility timeout) the message's visibility is pushed out to a full timeout from
- * now, so it never gets closer than half a timeout to expiry. If this process dies, extensions stop and
- * the message returns after at most one visibility timeout, as with the original worker.
+ * Guarantee (docs/WORKER.md, "Stalls and visibility"): while this process is alive and holds a message
+ * (from receive until delete or release), the message is not delivered to anyone else, however long the
+ * job runs. The worker fixes its own hold `holdSeconds` once, at start (the queue's visibility timeout
+ * then, 30 s when unreadable), and uses it for everything: every receive asks for exactly that visibility
+ * (`VisibilityTimeout` on ReceiveMessage), and every `intervalSeconds` (half the hold) the message's
+ * visibility is pushed out to a full hold from now. Nothing depends on the queue attribute after start,
+ * so an operator changing it on a running fleet cannot make a held message visible early: running
+ * workers keep their hold, workers started later take the new value. If this process dies, extensions
+ * stop and the message returns after at most one hold, as with the original worker.
+ *
+ * The timers run on the event loop; rendering, the slowest synchronous work a job does in the worker's
+ * own process, runs in a worker thread (render-pool.ts), so a job's work does not delay the extensions.
  *
  * This needs `sqs:ChangeMessageVisibility`. Without it (the original's IAM policy) the first extension
  * fails, a warning is logged once, and behaviour falls back to the original's: a run longer than the
@@ -13,6 +20,10 @@
  */
 import { AccessDeniedError, type QueuePort } from "../../ports/index.ts";
 import type { Logger } from "../log.ts";
+
+/** Bounds of the hold: SQS allows at most 12 h; below 2 s, extending every half hold would leave no margin. */
+const MIN_HOLD_SECONDS = 2;
+const MAX_HOLD_SECONDS = 43_200;
 
 interface Held {
   receiptHandle: string;
@@ -29,12 +40,17 @@ export class VisibilityKeeper {
   constructor(
     private readonly queues: QueuePort,
     private readonly queue: string,
-    private readonly timeoutSeconds: number,
+    timeoutSeconds: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.holdSeconds = Math.min(MAX_HOLD_SECONDS, Math.max(MIN_HOLD_SECONDS, Math.ceil(timeoutSeconds)));
+  }
+
+  /** Seconds a held message stays invisible after its receive or its last extension. */
+  readonly holdSeconds: number;
 
   get intervalSeconds(): number {
-    return Math.max(1, Math.floor(this.timeoutSeconds / 2));
+    return this.holdSeconds / 2;
   }
 
   /** Starts extending `receiptHandle` (the message id keys it). */
@@ -80,7 +96,7 @@ export class VisibilityKeeper {
     const h = this.held.get(messageId);
     if (!h) return;
     try {
-      await this.queues.changeVisibility(this.queue, h.receiptHandle, this.timeoutSeconds);
+      await this.queues.changeVisibility(this.queue, h.receiptHandle, this.holdSeconds);
       this.extensions++;
     } catch (err) {
       if (!this.held.has(messageId)) return; // deleted meanwhile: nothing to extend

@@ -26,12 +26,13 @@ import { EventWriter } from "../events.ts";
 import { JobSpecError, jobSpecFromItem, loadJobSpec, loadRealmItem, readJobItems, type JobSpec } from "../job-spec.ts";
 import type { JobType, RealmInfo } from "../../handlers/types.ts";
 import type { ActionKind } from "../../actions/types.ts";
-import { MessageRejected, parseDispatchMessage, type DispatchRequest } from "./message.ts";
+import { MessageRejected, parseDispatchMessage, type DispatchRequest, type RejectionRecord } from "./message.ts";
 import { JobRunFailed, runJob, type RunServices } from "./job-run.ts";
 import { sleepUnlessAborted } from "../sleep.ts";
 import { POLICIES, retry, retryingPorts, unretried } from "../retry.ts";
 import { VisibilityKeeper } from "./visibility.ts";
 import { MessageDeleter } from "./deleter.ts";
+import { RenderPool } from "./render-pool.ts";
 import { parseIsoTimestamp } from "../pyformat.ts";
 import { trackSecrets } from "../secrets.ts";
 import { ensurePrivateDir, octal } from "../private-dir.ts";
@@ -116,6 +117,8 @@ export class Worker {
   private services!: RunServices;
   /** The hard stop's hand-back of held messages; the process must not exit before it completes. */
   private releasing: Promise<void> | undefined;
+  /** Templates render here, off the event loop (one thread per busy slot at most). */
+  readonly renders: RenderPool;
   /** Messages dropped, rejected, run: for tests and the heartbeat. */
   readonly stats = { received: 0, rejected: 0, dropped: 0, runs: 0, released: 0 };
 
@@ -125,6 +128,7 @@ export class Worker {
   ) {
     this.queue = opts.queue || workerQueueName(opts.realm, opts.worker);
     this.slots = Array.from({ length: opts.threads }, () => "idle" as SlotState);
+    this.renders = new RenderPool(opts.threads, deps.log);
   }
 
   get log(): Logger {
@@ -203,6 +207,7 @@ export class Worker {
       jobType: this.deps.jobType,
       actionKind: this.deps.actionKind,
       loadState: this.deps.loadState,
+      renderer: (req) => this.renders.render(req),
     };
   }
 
@@ -231,6 +236,7 @@ export class Worker {
   private async handBack(): Promise<void> {
     this.stopTakingWork();
     this.hardAbort.abort();
+    this.renders.close(); // a render in progress fails its run now instead of delaying the stop
     await this.polling?.catch(() => []);
     await this.visibility?.releaseAll();
   }
@@ -282,6 +288,7 @@ export class Worker {
     await Promise.allSettled([...this.running]);
     if (this.hardAbort.signal.aborted) return this.finishHard();
     await this.events.drain();
+    this.renders.close();
     this.log.info("Finishing", { event_type: "worker" });
     return 0;
   }
@@ -290,11 +297,13 @@ export class Worker {
   private async finishHard(): Promise<number> {
     await Promise.race([Promise.allSettled([...this.running]), Bun.sleep(HARD_STOP_GRACE_MS)]);
     await this.releasing;
+    this.renders.close();
     return EXIT_HARD_STOP;
   }
 
   /** Removes the worker tmp dir (exit clean-up). */
   async cleanup(): Promise<void> {
+    this.renders.close();
     if (this.workerTmp) await rm(this.workerTmp, { recursive: true, force: true }).catch(() => {});
   }
 
@@ -316,7 +325,12 @@ export class Worker {
   private async receive(max: number): Promise<QueueMessage[]> {
     const once = async (): Promise<QueueMessage[]> => {
       try {
-        return await this.raw.queues.receive(this.queue, { maxMessages: max, waitSeconds: this.opts.waitSeconds });
+        return await this.raw.queues.receive(this.queue, {
+          maxMessages: max,
+          waitSeconds: this.opts.waitSeconds,
+          // The worker's own hold, not the queue's current attribute (visibility.ts).
+          visibilityTimeoutSeconds: this.visibility.holdSeconds,
+        });
       } catch (err) {
         if (!(err instanceof StorageFullError)) this.log.warning(`receive from ${this.queue}: ${(err as Error).message}`, { event_type: "worker" });
         throw err;
@@ -500,6 +514,8 @@ export class Worker {
     if (err instanceof MessageRejected) {
       this.stats.rejected++;
       log.error(err.reason, { event_type: "worker", job_id: err.jobId, run_id: err.runId });
+      if (err.record) await this.recordRejection(err.record, err.reason);
+      if (this.hardAbort.signal.aborted) return; // hardStop() has released the message
       await this.deleteMessage(m, { job_id: err.jobId, run_id: err.runId });
       return;
     }
@@ -520,6 +536,12 @@ export class Worker {
     this.stats.rejected++;
     log.error(reason, fields);
     await this.deleteMessage(m, { job_id: fields.job_id, run_id: fields.run_id });
+  }
+
+  /** A refused message whose ids still make an events key: `rejected` with the reason, written before the delete. */
+  private async recordRejection(target: RejectionRecord, reason: string): Promise<void> {
+    this.events.record(target, "rejected", reason);
+    await this.events.settled(target.run_id);
   }
 
   /** Deleted with others that finish close together (deleter.ts); the slot stays taken until done. */
