@@ -25,7 +25,7 @@ import {
   tuple,
   typeName,
 } from "./values.ts";
-import { FixedTz, PyTzInfo, UTC, type Wall, localZoneName, msToWall, offsetText, pyTimezone, wallToMs, zoneTz } from "./zones.ts";
+import { FixedTz, PyTzInfo, TZUTC, UTC, type Wall, localZoneName, msToWall, offsetText, pyTimezone, wallToMs, zoneTz } from "./zones.ts";
 
 const US_PER_DAY = 86400e6;
 
@@ -1100,9 +1100,13 @@ export const TIMEZONE_CLASS = new PyFunction(
   "type",
 );
 
-/** A Python aware datetime for a JS Date in an IANA zone (`UTC` gives datetime.timezone.utc, as ustart). */
+/**
+ * A Python aware datetime for a JS Date in an IANA zone (tzlocal()-labelled). `UTC` gives
+ * datetime.timezone.utc (the template's `ustart`), `tzutc` dateutil's tzutc() (`job.ts_ustart`,
+ * `globals.lava.*_ustart`: the original converts with dateutil.tz.UTC).
+ */
 export function pyDateTime(date: Date, tz: string): PyDateTime {
-  const zone = tz === "UTC" ? UTC : zoneTz(tz, "tzlocal");
+  const zone = tz === "UTC" ? UTC : tz === "tzutc" ? TZUTC : zoneTz(tz, "tzlocal");
   const ms = date.getTime();
   const sec = Math.floor(ms / 1000);
   return PyDateTime.fromUtc(sec * 1000, zone, (ms - sec * 1000) * 1000);

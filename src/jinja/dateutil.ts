@@ -584,9 +584,18 @@ function applyTz(p: Parsed, tz: string): void {
   p.offset = m[1] === "-" ? -secs : secs;
 }
 
+/** Python's time.tzname: the local zone's January and July abbreviations. */
+function localTzNames(): string[] {
+  const zone = localZoneName();
+  const y = new Date().getUTCFullYear();
+  return [Date.UTC(y, 0, 1), Date.UTC(y, 6, 1)].map((ms) => zoneAbbrev(zone, ms, zoneTz(zone).offsetAtUtc(ms)));
+}
+
 function tzFor(p: Parsed, ignoretz: boolean): PyTzInfo | null {
   if (ignoretz) return null;
-  if (p.offset !== undefined) return p.offset === 0 ? TZUTC : tzoffset(null, p.offset);
+  // dateutil names a zero offset 'UTC' and prefers tzlocal() when time.tzname has that name.
+  if (p.offset === 0) return localTzNames().includes("UTC") ? TZLOCAL() : TZUTC;
+  if (p.offset !== undefined) return tzoffset(null, p.offset);
   if (p.tzname) {
     const local = TZLOCAL();
     const now = Date.now();
@@ -688,3 +697,8 @@ export const DATEUTIL_MODULE = new PyNamespace("module", "<module 'dateutil'>", 
   tz: TZ_MODULE,
 });
 export { PARSER_MODULE, TZ_MODULE };
+
+/** dateutil.parser.parse(text), as the original's worker reads a dispatch message's `ts_dispatch`. */
+export function dateutilParse(text: string): PyDateTime {
+  return parse([text], {});
+}

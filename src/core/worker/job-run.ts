@@ -16,7 +16,7 @@ import type { EventWriter, EventTarget } from "../events.ts";
 import { JobFailure, type AugmentedJob, type JobResult, type JobRun, type JobType, type RealmInfo } from "../../handlers/types.ts";
 import type { ActionKind } from "../../actions/types.ts";
 import { loadJobSpec, type JobSpec } from "../job-spec.ts";
-import { actionContext, enabledContext, jobContext, jsonStateIds, loadJinja, render, type ValueOrigin } from "./render.ts";
+import { DISPATCH_TEXT, actionContext, enabledContext, jobContext, jsonStateIds, loadJinja, render, type ValueOrigin } from "./render.ts";
 import { pyJsonDumps, pythonFloat } from "../pyformat.ts";
 import { sleepUnlessAborted } from "../sleep.ts";
 import { errorText } from "../error-text.ts";
@@ -184,7 +184,7 @@ class RunLifecycle {
   /** The spec a handler sees: the item plus realm, run_id, state and the run's times. */
   private augment(tsStart: Date): AugmentedJob {
     const { spec } = this.input;
-    return {
+    const job = {
       ...spec,
       parameters: spec.parameters,
       globals: spec.globals,
@@ -195,6 +195,7 @@ class RunLifecycle {
       ts_start: tsStart,
       ts_ustart: tsStart,
     } as AugmentedJob;
+    return Object.defineProperty(job, DISPATCH_TEXT, { value: this.input.tsDispatchIso });
   }
 
   private checkRunDelay(tsStart: Date): void {
