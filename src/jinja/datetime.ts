@@ -25,7 +25,7 @@ import {
   tuple,
   typeName,
 } from "./values.ts";
-import { FixedTz, PyTzInfo, TZUTC, UTC, type Wall, localZoneName, msToWall, offsetText, pyTimezone, wallToMs, zoneTz } from "./zones.ts";
+import { FixedTz, PyTzInfo, TZUTC, UTC, type Wall, installTzMethods, localZoneName, msToWall, offsetText, pyTimezone, wallToMs, zoneTz } from "./zones.ts";
 
 const US_PER_DAY = 86400e6;
 
@@ -598,6 +598,7 @@ const DATE_METHODS: Record<string, DateMethod> = {
   weekday: (self) => (self.ordinal() + 6) % 7,
   isoweekday: (self) => ((self.ordinal() + 6) % 7) + 1,
   toordinal: (self) => self.ordinal(),
+  timetuple: (self) => new PyStructTime({ y: self.y, mo: self.mo, d: self.d, h: 0, mi: 0, s: 0, us: 0 }, -1),
   isocalendar: (self) => new IsoCalendarDate(isoCalendar(self.y, self.mo, self.d)),
   ctime: (self) => strftime("%a %b %e %H:%M:%S %Y", { f: self.fields(), offset: null, tzname: null, epoch: () => 0 }),
   replace: (self, args, kw) => {
@@ -911,8 +912,20 @@ const DATETIME_METHODS: Record<string, DtMethod> = {
     const off = self.offset();
     return off === null ? null : new PyTimedelta(0, off, 0);
   },
-  dst: () => null,
+  dst: (self) => {
+    const dst = self.tz ? self.tz.dstAtUtc(self.utcMs()) : null;
+    return dst === null ? null : new PyTimedelta(0, dst, 0);
+  },
   tzname: (self) => (self.tz ? self.tz.nameAtUtc(self.utcMs()) : null),
+  timetuple: (self) => {
+    const dst = self.tz ? self.tz.dstAtUtc(self.utcMs()) : null;
+    return new PyStructTime(self.fields(), dst === null ? -1 : dst ? 1 : 0);
+  },
+  utctimetuple: (self) => {
+    const off = self.offset();
+    const utc = off === null ? self : PyDateTime.naiveFromWallMs(self.wallMs() - off * 1000, self.us);
+    return new PyStructTime(utc.fields(), 0);
+  },
   ctime: (self) => self.strftime("%a %b %e %H:%M:%S %Y"),
   replace: (self, args, kw) => {
     const [y, mo, d, h, mi, s, us, tz] = bindArgs(
@@ -1078,6 +1091,11 @@ Object.assign(TIMEDELTA_CLASS.attrs, {
   max: new PyTimedelta(999999999, 86399, 999999),
   resolution: new PyTimedelta(0, 0, 1),
 });
+Object.assign(TIME_CLASS.attrs, {
+  min: new PyTime(0, 0, 0, 0, null),
+  max: new PyTime(23, 59, 59, 999999, null),
+  resolution: new PyTimedelta(0, 0, 1),
+});
 Object.assign(DATETIME_CLASS.attrs, {
   min: new PyDateTime(1, 1, 1, 0, 0, 0, 0, null),
   max: new PyDateTime(9999, 12, 31, 23, 59, 59, 999999, null),
@@ -1099,6 +1117,61 @@ export const TIMEZONE_CLASS = new PyFunction(
   { utc: UTC },
   "type",
 );
+
+/** time.struct_time, as timetuple() gives it. */
+export class PyStructTime extends PyObject {
+  readonly pyType = "time.struct_time";
+  private readonly values: [string, number][];
+  constructor(f: Fields, isdst: number) {
+    super();
+    const ord = toOrdinal(f.y, f.mo, f.d);
+    this.values = [
+      ["tm_year", f.y],
+      ["tm_mon", f.mo],
+      ["tm_mday", f.d],
+      ["tm_hour", f.h],
+      ["tm_min", f.mi],
+      ["tm_sec", f.s],
+      ["tm_wday", (ord + 6) % 7],
+      ["tm_yday", ord - toOrdinal(f.y, 1, 1) + 1],
+      ["tm_isdst", isdst],
+    ];
+  }
+  repr(): string {
+    return `time.struct_time(${this.values.map(([k, v]) => `${k}=${v}`).join(", ")})`;
+  }
+  override getAttr(name: string): unknown {
+    return this.values.find(([k]) => k === name)?.[1] ?? MISSING;
+  }
+  override getItem(key: unknown): unknown {
+    if (!isInt(key)) return MISSING;
+    return this.values.at(num(key))?.[1] ?? MISSING;
+  }
+  override iter(): unknown[] {
+    return this.values.map(([, v]) => v);
+  }
+  override len(): number {
+    return this.values.length;
+  }
+}
+
+/** tzinfo.utcoffset(dt), tzname(dt), dst(dt): `dt` read as a wall time in the zone. */
+installTzMethods((tz, name) => {
+  if (name !== "utcoffset" && name !== "tzname" && name !== "dst") return MISSING;
+  return pyfn(name, [["dt", REQUIRED]], (dt) => {
+    if (dt !== null && !(dt instanceof PyDateTime)) throw typeError(`${name}() argument 1 must be datetime.datetime or None, not ${typeName(dt)}`);
+    if (dt === null) {
+      if (!(tz instanceof FixedTz)) return null;
+      if (name === "utcoffset") return new PyTimedelta(0, tz.offset, 0);
+      return name === "tzname" ? tz.nameAtUtc() : tz.dstAtUtc() === null ? null : new PyTimedelta(0, 0, 0);
+    }
+    const utc = dt.wallMs() - tz.offsetAtWall(dt.wall()) * 1000;
+    if (name === "utcoffset") return new PyTimedelta(0, tz.offsetAtUtc(utc), 0);
+    if (name === "tzname") return tz.nameAtUtc(utc);
+    const dst = tz.dstAtUtc(utc);
+    return dst === null ? null : new PyTimedelta(0, dst, 0);
+  });
+});
 
 /**
  * A Python aware datetime for a JS Date in an IANA zone (tzlocal()-labelled). `UTC` gives

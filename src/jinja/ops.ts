@@ -329,14 +329,14 @@ export function getattr(obj: unknown, name: string): unknown {
   if (obj instanceof Undefined || obj === undefined) return (obj ?? new Undefined("undefined value")).fail();
   const attr = rawAttr(obj, name);
   if (attr !== MISSING) return adapt(attr);
-  const item = rawItem(obj, name);
+  const item = lenientItem(obj, name);
   return item === MISSING ? undefinedAttr(obj, name) : adapt(item);
 }
 
 /** `obj[key]`: the item first, then (for string keys) the attribute. */
 export function getitem(obj: unknown, key: unknown): unknown {
   if (obj instanceof Undefined || obj === undefined) return (obj ?? new Undefined("undefined value")).fail();
-  const item = rawItem(obj, key);
+  const item = lenientItem(obj, key);
   if (item !== MISSING) return adapt(item);
   if (typeof key === "string") {
     const attr = rawAttr(obj, key);
@@ -365,6 +365,16 @@ function rawAttr(obj: unknown, name: string): unknown {
     return typeof v === "function" ? v.bind(obj) : v;
   }
   return MISSING;
+}
+
+/** Jinja's environment.getitem/getattr: a subscript failing with TypeError or LookupError falls through. */
+function lenientItem(obj: unknown, key: unknown): unknown {
+  try {
+    return rawItem(obj, key);
+  } catch (e) {
+    if (e instanceof PyError && (e.pyType === "TypeError" || e.pyType === "IndexError" || e.pyType === "KeyError")) return MISSING;
+    throw e;
+  }
 }
 
 function rawItem(obj: unknown, key: unknown): unknown {
