@@ -51,6 +51,10 @@ export class PyRange extends PyObject {
   override truthy(): boolean {
     return this.len() > 0;
   }
+  /** self[from:to:step] for bounds already normalised against len(). */
+  sliced(from: number, to: number, step: number): PyRange {
+    return new PyRange(this.start + from * this.step, this.start + to * this.step, this.step * step);
+  }
   override eq(other: unknown): boolean {
     return other instanceof PyRange && eq(this.iter(), other.iter());
   }

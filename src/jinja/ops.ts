@@ -407,6 +407,16 @@ export function slice(seq: unknown, start: unknown, stop: unknown, step: unknown
   if (seq instanceof Undefined || seq === undefined) return (seq ?? new Undefined("undefined value")).fail();
   const st = step === null || step === undefined ? 1 : sliceIndex(step);
   if (st === 0) throw new PyError("ValueError", "slice step cannot be zero");
+  if (seq instanceof PyObject && isRangeLike(seq)) {
+    // A range sliced stays a range (Python computes slice.indices(len) and scales by the step).
+    const n = seq.len();
+    const clamp = (v: unknown, dflt: number, lo: number, hi: number): number => {
+      if (v === null || v === undefined) return dflt;
+      const i = sliceIndex(v);
+      return Math.min(Math.max(i < 0 ? i + n : i, lo), hi);
+    };
+    return st > 0 ? seq.sliced(clamp(start, 0, 0, n), clamp(stop, n, 0, n), st) : seq.sliced(clamp(start, n - 1, -1, n - 1), clamp(stop, -1, -1, n - 1), st);
+  }
   let items: unknown[] | string[];
   if (Array.isArray(seq)) items = seq;
   else if (isString(seq)) items = Array.from(strValue(seq));
@@ -432,6 +442,15 @@ export function slice(seq: unknown, start: unknown, stop: unknown, step: unknown
   if (typeof seq === "string") return out.join("");
   if (seq instanceof Markup) return new Markup(out.join(""));
   return Array.isArray(seq) && isTuple(seq) ? tuple(out) : out;
+}
+
+/** A sequence whose slices are computed, not materialised (Python's range). */
+interface RangeLike {
+  len(): number;
+  sliced(from: number, to: number, step: number): unknown;
+}
+function isRangeLike(v: PyObject): v is PyObject & RangeLike {
+  return typeof (v as Partial<RangeLike>).sliced === "function";
 }
 
 function sliceIndex(v: unknown): number {
