@@ -322,7 +322,7 @@ function diff(dt1: PyDate, dt2: PyDate): PyRelativedelta {
   return PyRelativedelta.build({ months, seconds: delta.seconds + delta.days * 86400, microseconds: delta.us });
 }
 
-export const RELATIVEDELTA_CLASS = new PyFunction("relativedelta", relativedeltaCtor, {}, "type");
+export const RELATIVEDELTA_CLASS = new PyFunction("dateutil.relativedelta.relativedelta", relativedeltaCtor, {}, "type");
 
 // ---------------------------------------------------------------------------------------------
 // tz

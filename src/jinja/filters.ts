@@ -42,6 +42,7 @@ import {
 import { dictKey } from "./values.ts";
 import { roundHalfEven } from "./datetime.ts";
 import { PyDecimal } from "./decimal.ts";
+import { objectAddress } from "./address.ts";
 
 export interface EvalEnv {
   autoescape: boolean;
@@ -68,7 +69,8 @@ export class PyGenerator extends PyObject {
     return this.items;
   }
   repr(): string {
-    return `<${this.label} object at 0x7f0000000000>`;
+    const label = this.label.startsWith("generator object ") ? this.label : `${this.label} object`;
+    return `<${label} at ${objectAddress(this)}>`;
   }
 }
 

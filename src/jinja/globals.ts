@@ -1,6 +1,7 @@
 /**
  * Jinja2's default global functions: range, dict, namespace, cycler, joiner.
  */
+import { objectAddress } from "./address.ts";
 import { PyError, typeError } from "./errors.ts";
 import { eq } from "./ops.ts";
 import {
@@ -97,7 +98,7 @@ class Cycler extends PyObject {
     return MISSING;
   }
   repr(): string {
-    return "<jinja2.utils.Cycler object>";
+    return `<jinja2.utils.Cycler object at ${objectAddress(this)}>`;
   }
 }
 
@@ -115,7 +116,7 @@ class Joiner extends PyObject {
     return this.sep;
   }
   repr(): string {
-    return "<jinja2.utils.Joiner object>";
+    return `<jinja2.utils.Joiner object at ${objectAddress(this)}>`;
   }
 }
 

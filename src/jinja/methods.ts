@@ -18,6 +18,7 @@ import {
   own,
   dictDelete,
   dictEntries,
+  newDict,
   dictGet,
   dictHas,
   dictKeys,
@@ -619,7 +620,7 @@ const DICT_METHODS: Record<string, Method<PyDict>> = {
     for (const [k, v] of Object.entries(kwargs)) dictSet(d, k, v);
     return null;
   },
-  copy: method("copy", [], (d) => (d instanceof Map ? new Map(d) : { ...d })),
+  copy: method("copy", [], (d) => (d instanceof Map ? newDict(dictEntries(d)) : { ...d })),
   clear: method("clear", [], (d) => {
     for (const k of dictKeys(d)) dictDelete(d, k);
     return null;
