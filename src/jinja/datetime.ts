@@ -527,7 +527,7 @@ export class PyDate extends PyObject {
         return this.d;
     }
     const m = own(DATE_METHODS, name);
-    if (m) return new PyFunction(name, (args, kwargs) => m(this, args, kwargs));
+    if (m) return new PyFunction(name, (args, kwargs) => m(this, args, kwargs)).boundTo(this);
     return DATE_CLASS.getAttr(name);
   }
   override eq(other: unknown): boolean {
@@ -827,7 +827,7 @@ export class PyDateTime extends PyDate {
         return 0;
     }
     const m = own(DATETIME_METHODS, name);
-    if (m) return new PyFunction(name, (args, kwargs) => m(this, args, kwargs));
+    if (m) return new PyFunction(name, (args, kwargs) => m(this, args, kwargs)).boundTo(this);
     if (name === "year" || name === "month" || name === "day" || Object.hasOwn(DATE_METHODS, name)) return super.getAttr(name);
     return DATETIME_CLASS.getAttr(name);
   }
@@ -1186,3 +1186,8 @@ export function pyDateTime(date: Date, tz: string): PyDateTime {
 }
 
 export { PyFloat, FixedTz };
+
+// Class methods (`datetime.now`, `date.fromisoformat`) print as methods bound to their type.
+for (const cls of [DATETIME_CLASS, DATE_CLASS, TIME_CLASS, TIMEDELTA_CLASS]) {
+  for (const v of Object.values(cls.attrs)) if (v instanceof PyFunction && v.pyType !== "type") v.boundTo(cls);
+}

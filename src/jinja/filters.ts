@@ -43,6 +43,7 @@ import { dictKey } from "./values.ts";
 import { roundHalfEven } from "./datetime.ts";
 import { PyDecimal } from "./decimal.ts";
 import { objectAddress } from "./address.ts";
+import { PyBigInt, normInt } from "./bigint.ts";
 
 export interface EvalEnv {
   autoescape: boolean;
@@ -121,6 +122,7 @@ function failIfUndefined(value: unknown): void {
 function toInt(value: unknown, dflt: unknown, base: unknown): unknown {
   failIfUndefined(value);
   if (value instanceof PyDecimal) return value.toInt();
+  if (value instanceof PyBigInt) return value;
   const b = num(base);
   if (isString(value)) {
     const s = asciiDigits(strValue(value));
@@ -154,7 +156,7 @@ function asciiDigits(s: string): string {
 const BASE_PREFIX: Record<string, number> = { x: 16, o: 8, b: 2 };
 
 /** Python int(text, base), or null where it raises ValueError (prefixes, `_` between digits, base 0). */
-function parseIntText(text: string, base: number): number | null {
+function parseIntText(text: string, base: number): number | PyBigInt | null {
   if (base !== 0 && (base < 2 || base > 36)) return null;
   const m = /^([+-]?)(0[xXoObB])?(.*)$/s.exec(text.trim()) as RegExpExecArray;
   const [, sign, prefix, rest] = m as unknown as [string, string, string | undefined, string];
@@ -177,7 +179,7 @@ function parseIntText(text: string, base: number): number | null {
     if (d >= b) return null;
     n = n * BigInt(b) + BigInt(d);
   }
-  return Number(sign === "-" ? -n : n);
+  return normInt(sign === "-" ? -n : n);
 }
 
 /** Python float(str), or null when it would raise. */
@@ -201,7 +203,10 @@ function roundInt(x: number, precision: number): number {
 
 function pyRound(x: number, precision: number, method: string): unknown {
   if (method === "common") {
-    if (precision >= 0) return mkFloat(Number(toFixed(x, precision)));
+    if (precision >= 0) {
+      const r = Number(toFixed(x, precision));
+      return mkFloat(r === 0 && (x < 0 || Object.is(x, -0)) ? -0 : r);
+    }
     const factor = 10 ** -precision;
     return mkFloat(roundHalfEven(x / factor) * factor);
   }
@@ -502,7 +507,7 @@ export const FILTERS: Record<string, Filter> = {
   }),
   float: f("float", [["default", new PyFloat(0)]], (_e, v, dflt) => {
     failIfUndefined(v);
-    if (v instanceof PyDecimal) return mkFloat(v.toNumber());
+    if (v instanceof PyDecimal || v instanceof PyBigInt) return mkFloat(v.toNumber());
     if (isString(v)) {
       const x = pyFloat(strValue(v));
       return x === null ? dflt : mkFloat(x);
@@ -707,7 +712,7 @@ export const TESTS: Record<string, Test> = {
   ge: t("ge", [["b", REQUIRED]], (v, b) => compare(">=", v, b)),
   gt: t("gt", [["b", REQUIRED]], (v, b) => compare(">", v, b)),
   in: t("in", [["seq", REQUIRED]], (v, seq) => contains(seq, v)),
-  integer: t("integer", [], (v) => typeof v === "number" && Number.isInteger(v)),
+  integer: t("integer", [], (v) => (typeof v === "number" && Number.isInteger(v)) || v instanceof PyBigInt),
   iterable: t("iterable", [], (v) => isIterable(v)),
   le: t("le", [["b", REQUIRED]], (v, b) => compare("<=", v, b)),
   lower: t("lower", [], (v) => {
@@ -718,7 +723,7 @@ export const TESTS: Record<string, Test> = {
   mapping: t("mapping", [], (v) => isDict(v)),
   ne: t("ne", [["b", REQUIRED]], (v, b) => !eq(v, b)),
   none: t("none", [], (v) => v === null),
-  number: t("number", [], (v) => isNumber(v) || v instanceof PyDecimal),
+  number: t("number", [], (v) => isNumber(v) || v instanceof PyDecimal || v instanceof PyBigInt),
   odd: t("odd", [], (v) => {
     if (v instanceof PyDecimal) return eq(binop("%", v, 2), 1);
     if (!isNumber(v)) throw typeError(`not all arguments converted during string formatting`);

@@ -69,6 +69,7 @@ export class PyRange extends PyObject {
 }
 
 function intArg(v: unknown): number {
+  if (v instanceof PyObject && v.pyType === "int") return num(v);
   if (!isInt(v)) throw typeError(`'${typeName(v)}' object cannot be interpreted as an integer`);
   return num(v);
 }

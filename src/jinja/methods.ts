@@ -60,15 +60,15 @@ export function builtinAttr(obj: unknown, name: string): unknown {
     return new PyFunction(name, (args, kwargs) => {
       const r = m(s, markup ? args.map(escapeArg) : args, kwargs);
       return markup && typeof r === "string" ? new Markup(r) : r;
-    });
+    }).boundTo(obj);
   }
   if (Array.isArray(obj)) {
     const m = own(isTuple(obj) ? TUPLE_METHODS : LIST_METHODS, name);
-    return m ? new PyFunction(name, (args, kwargs) => m(obj, args, kwargs)) : MISSING;
+    return m ? new PyFunction(name, (args, kwargs) => m(obj, args, kwargs)).boundTo(obj) : MISSING;
   }
   if (isDict(obj)) {
     const m = own(DICT_METHODS, name);
-    return m ? new PyFunction(name, (args, kwargs) => m(obj, args, kwargs)) : MISSING;
+    return m ? new PyFunction(name, (args, kwargs) => m(obj, args, kwargs)).boundTo(obj) : MISSING;
   }
   if (typeof obj === "number" || typeof obj === "boolean" || obj instanceof PyFloat) return numberAttr(obj, name);
   return MISSING;

@@ -2,6 +2,7 @@
  * Python operators on template values: equality, ordering, arithmetic, membership, attribute and
  * item access, slicing and calls, with Jinja2's lookup rules on top.
  */
+import { intOp } from "./bigint.ts";
 import { PyError, typeError } from "./errors.ts";
 import { builtinAttr } from "./methods.ts";
 import { percentFormat } from "./format.ts";
@@ -198,7 +199,8 @@ function numeric(op: BinOp, a: unknown, b: unknown): unknown {
   const ints = isInt(a) && isInt(b);
   const x = num(a);
   const y = num(b);
-  const wrap = (v: number): unknown => (ints ? v : mkFloat(v));
+  // An int result beyond 2^53 is recomputed exactly (Python ints are unbounded).
+  const wrap = (v: number): unknown => (!ints ? mkFloat(v) : Number.isSafeInteger(v) ? v : intOp(op, BigInt(x), BigInt(y)));
   switch (op) {
     case "+":
       return wrap(x + y);
@@ -222,7 +224,7 @@ function numeric(op: BinOp, a: unknown, b: unknown): unknown {
       return wrap(r);
     }
     case "**":
-      if (ints && y >= 0) return x ** y;
+      if (ints && y >= 0) return wrap(x ** y);
       if (x === 0 && y < 0) throw new PyError("ZeroDivisionError", "0.0 cannot be raised to a negative power");
       if (x < 0 && !Number.isInteger(y)) throw new PyError("ValueError", "negative number raised to a fractional power gives a complex result, which templates do not support");
       return mkFloat(Number.isInteger(y) && Math.abs(y) <= 1024 ? intPow(x, y) : x ** y);

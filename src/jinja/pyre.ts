@@ -353,7 +353,7 @@ export class PyPattern extends PyObject {
   }
   override getAttr(name: string): unknown {
     const m = own(PATTERN_METHODS, name);
-    if (m) return new PyFunction(name, (args, kw) => m(this, args, kw));
+    if (m) return new PyFunction(name, (args, kw) => m(this, args, kw)).boundTo(this);
     if (name === "pattern") return this.pattern;
     if (name === "flags") return this.pyFlags | 32;
     if (name === "groups") return this.compiled.groups;

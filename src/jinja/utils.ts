@@ -147,6 +147,11 @@ const PATH_MODULE = new PyNamespace("module", "<module 'posixpath' (frozen)>", {
   }),
 });
 
+// posixpath's functions are Python functions (`<function join at 0x...>`), not built-ins.
+for (const [name, fn] of Object.entries(PATH_MODULE.attrs)) {
+  if (fn instanceof PyFunction) PATH_MODULE.attrs[name] = new PyFunction(fn.name, fn.fn, fn.attrs, "function");
+}
+
 // ---------------------------------------------------------------------------------------------
 // uuid
 

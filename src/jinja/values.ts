@@ -79,6 +79,13 @@ export class PyFunction extends PyObject {
     super();
     this.pyType = pyType;
   }
+  /** The type name of the object a built-in method is bound to (`'abc'.upper`), for its repr. */
+  private owner: string | null = null;
+  /** Marks this function as a method bound to `self`: it prints as `<built-in method f of str object at 0x...>`. */
+  boundTo(self: unknown): this {
+    this.owner = typeName(self);
+    return this;
+  }
   override getAttr(name: string): unknown {
     if (Object.hasOwn(this.attrs, name)) return this.attrs[name];
     if (name === "__name__") return this.name;
@@ -86,6 +93,7 @@ export class PyFunction extends PyObject {
   }
   repr(): string {
     if (this.pyType === "type") return `<class '${this.name}'>`;
+    if (this.owner !== null) return `<built-in method ${this.name} of ${this.owner} object at ${objectAddress(this)}>`;
     return this.pyType === "function" ? `<function ${this.name} at ${objectAddress(this)}>` : `<built-in function ${this.name}>`;
   }
   call(args: unknown[], kwargs: Kwargs): unknown {
@@ -216,6 +224,8 @@ export function num(v: unknown): number {
   if (typeof v === "number") return v;
   if (v instanceof PyFloat) return v.v;
   if (typeof v === "boolean") return v ? 1 : 0;
+  // A PyBigInt (bigint.ts) where only a number will do: its nearest float.
+  if (v instanceof PyObject && v.pyType === "int") return (v as PyObject & { toNumber(): number }).toNumber();
   throw typeError(`expected a number, got '${typeName(v)}'`);
 }
 
