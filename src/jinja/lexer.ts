@@ -22,7 +22,7 @@ export interface Token {
   type: TokenType;
   value: string;
   /** Decoded value of string/number literals. */
-  literal?: string | number;
+  literal?: string | number | PyBigInt;
   line: number;
   col: number;
 }
@@ -65,7 +65,7 @@ export function tokenize(source: string, name?: string): Token[] {
     const p = posOf(offset);
     throw new TemplateSyntaxError(msg, { line: p.line, column: p.col, name });
   };
-  const push = (type: TokenType, value: string, offset: number, literal?: string | number): void => {
+  const push = (type: TokenType, value: string, offset: number, literal?: string | number | PyBigInt): void => {
     const p = posOf(offset);
     tokens.push({ type, value, literal, line: p.line, col: p.col });
   };
@@ -134,7 +134,7 @@ function lexExpression(
   src: string,
   start: number,
   close: string,
-  push: (type: TokenType, value: string, offset: number, literal?: string | number) => void,
+  push: (type: TokenType, value: string, offset: number, literal?: string | number | PyBigInt) => void,
   fail: (msg: string, offset: number) => never,
 ): { end: number; next: number; strip: boolean } {
   let pos = start;

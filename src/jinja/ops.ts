@@ -411,7 +411,7 @@ export function slice(seq: unknown, start: unknown, stop: unknown, step: unknown
   if (st === 0) throw new PyError("ValueError", "slice step cannot be zero");
   if (seq instanceof PyObject && isRangeLike(seq)) {
     // A range sliced stays a range (Python computes slice.indices(len) and scales by the step).
-    const n = seq.len();
+    const n = seq.len() ?? 0;
     const clamp = (v: unknown, dflt: number, lo: number, hi: number): number => {
       if (v === null || v === undefined) return dflt;
       const i = sliceIndex(v);
@@ -448,7 +448,7 @@ export function slice(seq: unknown, start: unknown, stop: unknown, step: unknown
 
 /** A sequence whose slices are computed, not materialised (Python's range). */
 interface RangeLike {
-  len(): number;
+  len(): number | undefined;
   sliced(from: number, to: number, step: number): unknown;
 }
 function isRangeLike(v: PyObject): v is PyObject & RangeLike {
