@@ -3,7 +3,7 @@
  */
 import { DATEUTIL_MODULE, PARSER_MODULE } from "./dateutil.ts";
 import { DATETIME_CLASS, DATE_CLASS, TIMEDELTA_CLASS, TIME_CLASS } from "./datetime.ts";
-import { typeError, valueError } from "./errors.ts";
+import { PyError, typeError, valueError } from "./errors.ts";
 import { RE_MODULE } from "./pyre.ts";
 import { MISSING, PyFunction, PyNamespace, PyObject, REQUIRED, bindArgs, isString, iterate, pyfn, strValue, tuple, typeName } from "./values.ts";
 
@@ -22,6 +22,12 @@ export function s3Split(s: string): [string, string] {
   if (!bucket) throw valueError(`Invalid S3 object name: ${rest}`);
   const key = slash < 0 ? "" : trimmed.slice(slash + 1).replace(/^\/+|\/+$/g, "");
   return [bucket, key];
+}
+
+/** s3_split's argument: it calls `s.startswith`, so a non-str fails with AttributeError. */
+function s3Text(v: unknown): string {
+  if (!isString(v)) throw new PyError("AttributeError", `'${typeName(v)}' object has no attribute 'startswith'`);
+  return strValue(v);
 }
 
 function text(v: unknown, fname: string): string {
@@ -191,8 +197,8 @@ export function makeUtils(): Map<string, unknown> {
     ["dateutil", DATEUTIL_MODULE],
     ["time", TIME_CLASS],
     ["parsedate", PARSER_MODULE],
-    ["s3bucket", new PyFunction("<lambda>", (args, kw) => s3Split(text(bindArgs("<lambda>", [["s", REQUIRED]], args, kw)[0], "s3bucket"))[0], {}, "function")],
-    ["s3key", new PyFunction("<lambda>", (args, kw) => s3Split(text(bindArgs("<lambda>", [["s", REQUIRED]], args, kw)[0], "s3key"))[1], {}, "function")],
+    ["s3bucket", new PyFunction("<lambda>", (args, kw) => s3Split(s3Text(bindArgs("<lambda>", [["s", REQUIRED]], args, kw)[0]))[0], {}, "function")],
+    ["s3key", new PyFunction("<lambda>", (args, kw) => s3Split(s3Text(bindArgs("<lambda>", [["s", REQUIRED]], args, kw)[0]))[1], {}, "function")],
     ["uuid", new PyFunction("uuid4", (args, kw) => (bindArgs("uuid4", [], args, kw), new PyUUID(crypto.randomUUID())), {}, "function")],
     ["path", PATH_MODULE],
     ["re", RE_MODULE],
