@@ -623,6 +623,7 @@ export class PyTime extends PyObject {
     readonly s: number,
     readonly us: number,
     readonly tz: PyTzInfo | null,
+    readonly fold = 0,
   ) {
     super();
     if (h < 0 || h > 23) throw valueError("hour must be in 0..23");
@@ -644,7 +645,7 @@ export class PyTime extends PyObject {
     const parts = [this.h, this.mi];
     if (this.s || this.us) parts.push(this.s);
     if (this.us) parts.push(this.us);
-    return `datetime.time(${parts.join(", ")}${this.tz ? `, tzinfo=${this.tz.repr()}` : ""})`;
+    return `datetime.time(${parts.join(", ")}${this.fold ? ", fold=1" : ""}${this.tz ? `, tzinfo=${this.tz.repr()}` : ""})`;
   }
   override format(spec: string): string | undefined {
     return spec === "" ? this.str() : this.strftime(spec);
@@ -665,6 +666,8 @@ export class PyTime extends PyObject {
         return this.us;
       case "tzinfo":
         return this.tz;
+      case "fold":
+        return this.fold;
       case "isoformat":
         return new PyFunction(name, (args, kw) => this.iso(String(bindArgs(name, [["timespec", "auto"]], args, kw)[0])));
       case "strftime":
@@ -738,6 +741,7 @@ export class PyDateTime extends PyDate {
     readonly s: number,
     readonly us: number,
     readonly tz: PyTzInfo | null,
+    readonly fold = 0,
   ) {
     super(y, mo, d);
     if (h < 0 || h > 23) throw valueError("hour must be in 0..23");
@@ -751,7 +755,8 @@ export class PyDateTime extends PyDate {
     const us = Math.round((utcMs - sec * 1000) * 1000) + extraUs;
     const off = tz.offsetAtUtc(sec * 1000);
     const w = msToWall((sec + off) * 1000);
-    return new PyDateTime(w.y, w.mo, w.d, w.h, w.mi, w.s, us, tz);
+    // The second of two instants with this wall time is fold=1, as Python's fromutc() marks it.
+    return new PyDateTime(w.y, w.mo, w.d, w.h, w.mi, w.s, us, tz, tz.offsetAtWall(w, 0) === off ? 0 : 1);
   }
   static naiveFromWallMs(ms: number, us: number): PyDateTime {
     const w = msToWall(ms);
@@ -765,7 +770,7 @@ export class PyDateTime extends PyDate {
   }
   /** utcoffset() in seconds, or null when naive. */
   offset(): number | null {
-    if (this.cachedOffset === undefined) this.cachedOffset = this.tz ? this.tz.offsetAtWall(this.wall()) : null;
+    if (this.cachedOffset === undefined) this.cachedOffset = this.tz ? this.tz.offsetAtWall(this.wall(), this.fold) : null;
     return this.cachedOffset;
   }
   /** Milliseconds since the epoch of the wall time read as UTC (whole seconds). */
@@ -789,7 +794,7 @@ export class PyDateTime extends PyDate {
     const parts = [this.y, this.mo, this.d, this.h, this.mi];
     if (this.s || this.us) parts.push(this.s);
     if (this.us) parts.push(this.us);
-    return `datetime.datetime(${parts.join(", ")}${this.tz ? `, tzinfo=${this.tz.repr()}` : ""})`;
+    return `datetime.datetime(${parts.join(", ")}${this.fold ? ", fold=1" : ""}${this.tz ? `, tzinfo=${this.tz.repr()}` : ""})`;
   }
   override strftime(fmt: string): string {
     const off = this.offset();
@@ -824,7 +829,7 @@ export class PyDateTime extends PyDate {
       case "tzinfo":
         return this.tz;
       case "fold":
-        return 0;
+        return this.fold;
     }
     const m = own(DATETIME_METHODS, name);
     if (m) return new PyFunction(name, (args, kwargs) => m(this, args, kwargs)).boundTo(this);
@@ -904,8 +909,8 @@ const DATETIME_METHODS: Record<string, DtMethod> = {
     return self.iso(String(sep), String(timespec));
   },
   date: (self) => new PyDate(self.y, self.mo, self.d),
-  time: (self) => new PyTime(self.h, self.mi, self.s, self.us, null),
-  timetz: (self) => new PyTime(self.h, self.mi, self.s, self.us, self.tz),
+  time: (self) => new PyTime(self.h, self.mi, self.s, self.us, null, self.fold),
+  timetz: (self) => new PyTime(self.h, self.mi, self.s, self.us, self.tz, self.fold),
   timestamp: (self) => mkFloat(self.timestamp()),
   astimezone: (self, args, kw) => self.astimezone(tzArg(bindArgs("astimezone", [["tz", null]], args, kw)[0])),
   utcoffset: (self) => {
@@ -928,7 +933,7 @@ const DATETIME_METHODS: Record<string, DtMethod> = {
   },
   ctime: (self) => self.strftime("%a %b %e %H:%M:%S %Y"),
   replace: (self, args, kw) => {
-    const [y, mo, d, h, mi, s, us, tz] = bindArgs(
+    const [y, mo, d, h, mi, s, us, tz, fold] = bindArgs(
       "replace",
       [
         ["year", self.y],
@@ -939,11 +944,12 @@ const DATETIME_METHODS: Record<string, DtMethod> = {
         ["second", self.s],
         ["microsecond", self.us],
         ["tzinfo", self.tz],
+        ["fold", self.fold],
       ],
       args,
       kw,
     );
-    return new PyDateTime(intArg(y, "year"), intArg(mo, "month"), intArg(d, "day"), intArg(h, "hour"), intArg(mi, "minute"), intArg(s, "second"), intArg(us, "microsecond"), tzArg(tz));
+    return new PyDateTime(intArg(y, "year"), intArg(mo, "month"), intArg(d, "day"), intArg(h, "hour"), intArg(mi, "minute"), intArg(s, "second"), intArg(us, "microsecond"), tzArg(tz), foldArg(fold));
   },
 };
 
@@ -998,7 +1004,14 @@ const DT_PARAMS = [
   ["second", 0],
   ["microsecond", 0],
   ["tzinfo", null],
+  ["fold", 0],
 ] as const;
+
+function foldArg(v: unknown): number {
+  const f = intArg(v, "fold");
+  if (f !== 0 && f !== 1) throw valueError("fold must be either 0 or 1");
+  return f;
+}
 
 function strRequired(v: unknown, fname: string): string {
   if (!isString(v)) throw typeError(`${fname}() argument 1 must be str, not ${typeName(v)}`);
@@ -1008,8 +1021,8 @@ function strRequired(v: unknown, fname: string): string {
 export const DATETIME_CLASS: PyFunction = new PyFunction(
   "datetime.datetime",
   (args, kwargs) => {
-    const [y, mo, d, h, mi, s, us, tz] = bindArgs("datetime", DT_PARAMS, args, kwargs);
-    return new PyDateTime(intArg(y, "year"), intArg(mo, "month"), intArg(d, "day"), intArg(h, "hour"), intArg(mi, "minute"), intArg(s, "second"), intArg(us, "microsecond"), tzArg(tz));
+    const [y, mo, d, h, mi, s, us, tz, fold] = bindArgs("datetime", DT_PARAMS, args, kwargs);
+    return new PyDateTime(intArg(y, "year"), intArg(mo, "month"), intArg(d, "day"), intArg(h, "hour"), intArg(mi, "minute"), intArg(s, "second"), intArg(us, "microsecond"), tzArg(tz), foldArg(fold));
   },
   {},
   "type",
@@ -1061,8 +1074,8 @@ Object.assign(DATE_CLASS.attrs, {
 export const TIME_CLASS = new PyFunction(
   "datetime.time",
   (args, kwargs) => {
-    const [h, mi, s, us, tz] = bindArgs("time", [["hour", 0], ["minute", 0], ["second", 0], ["microsecond", 0], ["tzinfo", null]], args, kwargs);
-    return new PyTime(intArg(h, "hour"), intArg(mi, "minute"), intArg(s, "second"), intArg(us, "microsecond"), tzArg(tz));
+    const [h, mi, s, us, tz, fold] = bindArgs("time", [["hour", 0], ["minute", 0], ["second", 0], ["microsecond", 0], ["tzinfo", null], ["fold", 0]], args, kwargs);
+    return new PyTime(intArg(h, "hour"), intArg(mi, "minute"), intArg(s, "second"), intArg(us, "microsecond"), tzArg(tz), foldArg(fold));
   },
   {},
   "type",

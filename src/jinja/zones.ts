@@ -43,8 +43,8 @@ export function installTzMethods(fn: (tz: PyTzInfo, name: string) => unknown): v
 export abstract class PyTzInfo extends PyObject {
   /** Offset from UTC in seconds at the UTC instant `utcMs`. */
   abstract offsetAtUtc(utcMs: number): number;
-  /** Offset in seconds for a wall time (fold=0: the earlier of two, the pre-transition one in a gap). */
-  abstract offsetAtWall(w: Wall): number;
+  /** Offset in seconds for a wall time (fold=0: the earlier of two, the pre-transition one in a gap; fold=1 the others). */
+  abstract offsetAtWall(w: Wall, fold?: number): number;
   abstract nameAtUtc(utcMs: number): string | null;
   /** dst() in seconds at the UTC instant, or null where Python's tzinfo returns None (datetime.timezone). */
   abstract dstAtUtc(utcMs: number): number | null;
@@ -203,14 +203,14 @@ export class ZoneTz extends PyTzInfo {
   offsetAtUtc(utcMs: number): number {
     return zoneOffset(this.zone, utcMs);
   }
-  offsetAtWall(w: Wall): number {
+  offsetAtWall(w: Wall, fold = 0): number {
     const wallMs = wallToMs(w);
     const before = this.offsetAtUtc(wallMs - 86400000);
     const after = this.offsetAtUtc(wallMs + 86400000);
     const valid = [before, after].filter((o) => this.offsetAtUtc(wallMs - o * 1000) === o);
-    if (valid.length === 0) return before;
+    if (valid.length === 0) return fold ? after : before;
     // Ambiguous wall time: fold=0 picks the earlier instant, i.e. the larger offset.
-    return Math.max(...valid);
+    return fold ? Math.min(...valid) : Math.max(...valid);
   }
   nameAtUtc(utcMs: number): string {
     return zoneAbbrev(this.zone, utcMs, this.offsetAtUtc(utcMs));

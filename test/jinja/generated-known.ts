@@ -14,6 +14,5 @@ export const GENERATED_KNOWN: ReadonlyMap<string, string> = new Map<string, stri
   ["{{ lipsum }}", LIPSUM],
   ["{{ [lipsum] }}", LIPSUM],
   ["{{ lipsum is callable }}", LIPSUM],
-  ["{{ utils.time(12, fold=1).fold }}", "time/datetime take no fold argument (fold is always 0)"],
   ["{{ utils.re.IGNORECASE }}", "re flags are plain ints (Python's RegexFlag prints re.IGNORECASE)"],
 ]);
