@@ -223,9 +223,17 @@ export class PyMatch extends PyObject {
     }
     throw new PyError("IndexError", "no such group");
   }
+  /** The group that closed last: the furthest end; of groups ending together, the outermost (lowest index). */
   private lastIndex(): number | null {
     let last: number | null = null;
-    for (let i = 1; i <= this.pattern.compiled.groups; i++) if (this.m[i] !== undefined) last = i;
+    let lastEnd = -1;
+    for (let i = 1; i <= this.pattern.compiled.groups; i++) {
+      const end = this.m.indices?.[i]?.[1];
+      if (end !== undefined && end > lastEnd) {
+        last = i;
+        lastEnd = end;
+      }
+    }
     return last;
   }
   group(g: unknown = 0): string | null {
