@@ -47,9 +47,9 @@ const SYNTAX_CHARS = "^$\\.*+?()[]{}|/";
 
 /**
  * A Python escape `\<n>` as JS source for the `u` flag. Without re.ASCII the classes are Unicode
- * (`\w`, `\d`, `\s`, `\b` and their negations), as Python applies them to str; inside a class the
- * negated `\W`/`\S` keep JS's ASCII meaning (a class cannot hold a negated set). An escaped
- * punctuation character Python accepts but the `u` flag refuses is written as its code point.
+ * (`\w`, `\d`, `\s`, `\b` and their negations), as Python applies them to str (a negated `\W`/`\S`
+ * inside a class is taken out by translate(), which cannot nest a negated set in a JS class). An
+ * escaped punctuation character Python accepts but the `u` flag refuses is written as its code point.
  */
 function escapeClass(n: string, inClass: boolean, ascii: boolean): string {
   if (ascii) {
@@ -97,6 +97,10 @@ export function translate(pattern: string, pyFlags: number): Compiled {
   const ascii = (flags & FLAGS.A) !== 0;
   let out = "";
   let inClass = false;
+  // A class holding a negated Unicode set (`[^\W\d]`) is rewritten as alternatives at its end.
+  let classStart = 0;
+  let classNegated = false;
+  let classSets: string[] = [];
   let groups = 0;
   const names: Record<string, number> = {};
   for (let i = 0; i < p.length; i++) {
@@ -109,11 +113,20 @@ export function translate(pattern: string, pyFlags: number): Compiled {
       else if (n === "U" && /^[0-9a-fA-F]{8}$/.test(p.slice(i + 1, i + 9))) {
         out += `\\u{${p.slice(i + 1, i + 9)}}`;
         i += 8;
-      } else out += escapeClass(n, inClass, ascii);
+      } else if (inClass && !ascii && (n === "W" || n === "S")) classSets.push(escapeClass(n, false, ascii));
+      else out += escapeClass(n, inClass, ascii);
       continue;
     }
     if (inClass) {
-      if (c === "]") inClass = false;
+      if (c === "]") {
+        inClass = false;
+        if (classSets.length) {
+          const body = out.slice(classStart);
+          const parts = [...(body ? [`[${body}]`] : []), ...classSets].join("|");
+          out = out.slice(0, classStart - (classNegated ? 2 : 1)) + (classNegated ? `(?:(?!${parts})[\\s\\S])` : `(?:${parts})`);
+          continue;
+        }
+      }
       if (c === "[") out += "\\[";
       else out += c;
       continue;
@@ -138,8 +151,11 @@ export function translate(pattern: string, pyFlags: number): Compiled {
     }
     if (c === "[") {
       inClass = true;
+      classSets = [];
       out += c;
-      if (p[i + 1] === "^") out += p[++i];
+      classNegated = p[i + 1] === "^";
+      if (classNegated) out += p[++i];
+      classStart = out.length;
       if (p[i + 1] === "]") {
         out += "\\]";
         i++;

@@ -429,7 +429,7 @@ function paths(): string[] {
 }
 
 function regexes(): string[] {
-  const patterns = ["'\\\\w+'", "'\\\\d+'", "'\\\\s+'", "'\\\\b\\\\w'", "'\\\\W+'", "'\\\\D+'", "'\\\\S+'", "'[\\\\w-]+'", "'(?i)straSSe'", "'\\\\w\\\\b'", "'[^\\\\d\\\\s]+'"];
+  const patterns = ["'[^\\\\W\\\\d]+'", "'[\\\\W\\\\d]+'", "'[^\\\\S]+'", "'[a\\\\S]+'", "'\\\\w+'", "'\\\\d+'", "'\\\\s+'", "'\\\\b\\\\w'", "'\\\\W+'", "'\\\\D+'", "'\\\\S+'", "'[\\\\w-]+'", "'(?i)straSSe'", "'\\\\w\\\\b'", "'[^\\\\d\\\\s]+'"];
   const texts = ["'héllo wörld'", "'Straße 12'", "'١٢٣ abc ٤٥'", "'日本語 テキスト'", "'a\\u00a0b\\u2003c'", "'naïve_café-9'", "'ǅ ǆ ΣΑΣ'"];
   const out: string[] = [];
   for (const p of patterns) {
