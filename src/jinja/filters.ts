@@ -121,7 +121,7 @@ function failIfUndefined(value: unknown): void {
 
 function toInt(value: unknown, dflt: unknown, base: unknown): unknown {
   failIfUndefined(value);
-  if (value instanceof PyDecimal) return value.toInt();
+  if (value instanceof PyDecimal) return normInt(value.toBigInt());
   if (value instanceof PyBigInt) return value;
   const b = num(base);
   if (isString(value)) {

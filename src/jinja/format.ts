@@ -2,7 +2,7 @@
  * Python string formatting: `str.format` / `format()` with the format-spec mini-language, and
  * printf-style `%` formatting (used by the `format` filter).
  */
-import { PyBigInt } from "./bigint.ts";
+import { PyBigInt, normInt } from "./bigint.ts";
 import { PyError, typeError, valueError } from "./errors.ts";
 import { attrOnly, getitem } from "./ops.ts";
 import { PyDecimal } from "./decimal.ts";
@@ -361,7 +361,7 @@ export function percentFormat(template: string, values: unknown): string {
  */
 function percentOperand(value: unknown, conv: string): unknown {
   if (!(value instanceof PyDecimal)) return value;
-  if ("diu".includes(conv)) return value.toInt();
+  if ("diu".includes(conv)) return normInt(value.toBigInt());
   if ("eEfFgG".includes(conv)) return mkFloat(value.toNumber());
   if ("oxXc".includes(conv)) throw typeError(`%${conv} format: an integer is required, not decimal.Decimal`);
   return value;
