@@ -1,7 +1,8 @@
 /**
  * Builders for lava's rendering contexts (which variables each kind of template sees), from plain
  * inputs. Plain objects become Python dicts; JS Dates become aware datetimes: under keys ending in
- * `ustart` in UTC, elsewhere in the run's zone (the original's tzlocal()).
+ * `ustart` in dateutil's tzutc() (`job.ts_ustart`, `globals.lava.master_ustart`), elsewhere in the
+ * run's zone (the original's tzlocal()). The top-level `ustart` is in datetime.timezone.utc.
  */
 import { pyDateTime } from "./datetime.ts";
 import { makeUtils } from "./utils.ts";
@@ -26,7 +27,7 @@ export type Context = Map<string, unknown>;
 
 /** Deep-converts plain data into template values (dicts as Maps, Dates as aware datetimes). */
 export function toTemplateValue(value: unknown, tz: string, key = ""): unknown {
-  if (value instanceof Date) return pyDateTime(value, /ustart$/.test(key) ? "UTC" : tz);
+  if (value instanceof Date) return pyDateTime(value, /ustart$/.test(key) ? "tzutc" : tz);
   if (Array.isArray(value)) return value.map((v) => toTemplateValue(v, tz));
   if (value instanceof PyObject) return value;
   if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, toTemplateValue(v, tz, String(k))]));

@@ -25,7 +25,7 @@ import {
   tuple,
   typeName,
 } from "./values.ts";
-import { FixedTz, PyTzInfo, UTC, type Wall, localZoneName, msToWall, offsetText, pyTimezone, wallToMs, zoneTz } from "./zones.ts";
+import { FixedTz, PyTzInfo, TZUTC, UTC, type Wall, installTzMethods, localZoneName, msToWall, offsetText, pyTimezone, wallToMs, zoneTz } from "./zones.ts";
 
 const US_PER_DAY = 86400e6;
 
@@ -527,7 +527,7 @@ export class PyDate extends PyObject {
         return this.d;
     }
     const m = own(DATE_METHODS, name);
-    if (m) return new PyFunction(name, (args, kwargs) => m(this, args, kwargs));
+    if (m) return new PyFunction(name, (args, kwargs) => m(this, args, kwargs)).boundTo(this);
     return DATE_CLASS.getAttr(name);
   }
   override eq(other: unknown): boolean {
@@ -598,6 +598,7 @@ const DATE_METHODS: Record<string, DateMethod> = {
   weekday: (self) => (self.ordinal() + 6) % 7,
   isoweekday: (self) => ((self.ordinal() + 6) % 7) + 1,
   toordinal: (self) => self.ordinal(),
+  timetuple: (self) => new PyStructTime({ y: self.y, mo: self.mo, d: self.d, h: 0, mi: 0, s: 0, us: 0 }, -1),
   isocalendar: (self) => new IsoCalendarDate(isoCalendar(self.y, self.mo, self.d)),
   ctime: (self) => strftime("%a %b %e %H:%M:%S %Y", { f: self.fields(), offset: null, tzname: null, epoch: () => 0 }),
   replace: (self, args, kw) => {
@@ -622,6 +623,7 @@ export class PyTime extends PyObject {
     readonly s: number,
     readonly us: number,
     readonly tz: PyTzInfo | null,
+    readonly fold = 0,
   ) {
     super();
     if (h < 0 || h > 23) throw valueError("hour must be in 0..23");
@@ -643,7 +645,7 @@ export class PyTime extends PyObject {
     const parts = [this.h, this.mi];
     if (this.s || this.us) parts.push(this.s);
     if (this.us) parts.push(this.us);
-    return `datetime.time(${parts.join(", ")}${this.tz ? `, tzinfo=${this.tz.repr()}` : ""})`;
+    return `datetime.time(${parts.join(", ")}${this.fold ? ", fold=1" : ""}${this.tz ? `, tzinfo=${this.tz.repr()}` : ""})`;
   }
   override format(spec: string): string | undefined {
     return spec === "" ? this.str() : this.strftime(spec);
@@ -664,6 +666,8 @@ export class PyTime extends PyObject {
         return this.us;
       case "tzinfo":
         return this.tz;
+      case "fold":
+        return this.fold;
       case "isoformat":
         return new PyFunction(name, (args, kw) => this.iso(String(bindArgs(name, [["timespec", "auto"]], args, kw)[0])));
       case "strftime":
@@ -737,6 +741,7 @@ export class PyDateTime extends PyDate {
     readonly s: number,
     readonly us: number,
     readonly tz: PyTzInfo | null,
+    readonly fold = 0,
   ) {
     super(y, mo, d);
     if (h < 0 || h > 23) throw valueError("hour must be in 0..23");
@@ -750,7 +755,8 @@ export class PyDateTime extends PyDate {
     const us = Math.round((utcMs - sec * 1000) * 1000) + extraUs;
     const off = tz.offsetAtUtc(sec * 1000);
     const w = msToWall((sec + off) * 1000);
-    return new PyDateTime(w.y, w.mo, w.d, w.h, w.mi, w.s, us, tz);
+    // The second of two instants with this wall time is fold=1, as Python's fromutc() marks it.
+    return new PyDateTime(w.y, w.mo, w.d, w.h, w.mi, w.s, us, tz, tz.offsetAtWall(w, 0) === off ? 0 : 1);
   }
   static naiveFromWallMs(ms: number, us: number): PyDateTime {
     const w = msToWall(ms);
@@ -764,7 +770,7 @@ export class PyDateTime extends PyDate {
   }
   /** utcoffset() in seconds, or null when naive. */
   offset(): number | null {
-    if (this.cachedOffset === undefined) this.cachedOffset = this.tz ? this.tz.offsetAtWall(this.wall()) : null;
+    if (this.cachedOffset === undefined) this.cachedOffset = this.tz ? this.tz.offsetAtWall(this.wall(), this.fold) : null;
     return this.cachedOffset;
   }
   /** Milliseconds since the epoch of the wall time read as UTC (whole seconds). */
@@ -788,7 +794,7 @@ export class PyDateTime extends PyDate {
     const parts = [this.y, this.mo, this.d, this.h, this.mi];
     if (this.s || this.us) parts.push(this.s);
     if (this.us) parts.push(this.us);
-    return `datetime.datetime(${parts.join(", ")}${this.tz ? `, tzinfo=${this.tz.repr()}` : ""})`;
+    return `datetime.datetime(${parts.join(", ")}${this.fold ? ", fold=1" : ""}${this.tz ? `, tzinfo=${this.tz.repr()}` : ""})`;
   }
   override strftime(fmt: string): string {
     const off = this.offset();
@@ -823,10 +829,10 @@ export class PyDateTime extends PyDate {
       case "tzinfo":
         return this.tz;
       case "fold":
-        return 0;
+        return this.fold;
     }
     const m = own(DATETIME_METHODS, name);
-    if (m) return new PyFunction(name, (args, kwargs) => m(this, args, kwargs));
+    if (m) return new PyFunction(name, (args, kwargs) => m(this, args, kwargs)).boundTo(this);
     if (name === "year" || name === "month" || name === "day" || Object.hasOwn(DATE_METHODS, name)) return super.getAttr(name);
     return DATETIME_CLASS.getAttr(name);
   }
@@ -903,19 +909,31 @@ const DATETIME_METHODS: Record<string, DtMethod> = {
     return self.iso(String(sep), String(timespec));
   },
   date: (self) => new PyDate(self.y, self.mo, self.d),
-  time: (self) => new PyTime(self.h, self.mi, self.s, self.us, null),
-  timetz: (self) => new PyTime(self.h, self.mi, self.s, self.us, self.tz),
+  time: (self) => new PyTime(self.h, self.mi, self.s, self.us, null, self.fold),
+  timetz: (self) => new PyTime(self.h, self.mi, self.s, self.us, self.tz, self.fold),
   timestamp: (self) => mkFloat(self.timestamp()),
   astimezone: (self, args, kw) => self.astimezone(tzArg(bindArgs("astimezone", [["tz", null]], args, kw)[0])),
   utcoffset: (self) => {
     const off = self.offset();
     return off === null ? null : new PyTimedelta(0, off, 0);
   },
-  dst: () => null,
+  dst: (self) => {
+    const dst = self.tz ? self.tz.dstAtUtc(self.utcMs()) : null;
+    return dst === null ? null : new PyTimedelta(0, dst, 0);
+  },
   tzname: (self) => (self.tz ? self.tz.nameAtUtc(self.utcMs()) : null),
+  timetuple: (self) => {
+    const dst = self.tz ? self.tz.dstAtUtc(self.utcMs()) : null;
+    return new PyStructTime(self.fields(), dst === null ? -1 : dst ? 1 : 0);
+  },
+  utctimetuple: (self) => {
+    const off = self.offset();
+    const utc = off === null ? self : PyDateTime.naiveFromWallMs(self.wallMs() - off * 1000, self.us);
+    return new PyStructTime(utc.fields(), 0);
+  },
   ctime: (self) => self.strftime("%a %b %e %H:%M:%S %Y"),
   replace: (self, args, kw) => {
-    const [y, mo, d, h, mi, s, us, tz] = bindArgs(
+    const [y, mo, d, h, mi, s, us, tz, fold] = bindArgs(
       "replace",
       [
         ["year", self.y],
@@ -926,11 +944,12 @@ const DATETIME_METHODS: Record<string, DtMethod> = {
         ["second", self.s],
         ["microsecond", self.us],
         ["tzinfo", self.tz],
+        ["fold", self.fold],
       ],
       args,
       kw,
     );
-    return new PyDateTime(intArg(y, "year"), intArg(mo, "month"), intArg(d, "day"), intArg(h, "hour"), intArg(mi, "minute"), intArg(s, "second"), intArg(us, "microsecond"), tzArg(tz));
+    return new PyDateTime(intArg(y, "year"), intArg(mo, "month"), intArg(d, "day"), intArg(h, "hour"), intArg(mi, "minute"), intArg(s, "second"), intArg(us, "microsecond"), tzArg(tz), foldArg(fold));
   },
 };
 
@@ -985,7 +1004,14 @@ const DT_PARAMS = [
   ["second", 0],
   ["microsecond", 0],
   ["tzinfo", null],
+  ["fold", 0],
 ] as const;
+
+function foldArg(v: unknown): number {
+  const f = intArg(v, "fold");
+  if (f !== 0 && f !== 1) throw valueError("fold must be either 0 or 1");
+  return f;
+}
 
 function strRequired(v: unknown, fname: string): string {
   if (!isString(v)) throw typeError(`${fname}() argument 1 must be str, not ${typeName(v)}`);
@@ -995,8 +1021,8 @@ function strRequired(v: unknown, fname: string): string {
 export const DATETIME_CLASS: PyFunction = new PyFunction(
   "datetime.datetime",
   (args, kwargs) => {
-    const [y, mo, d, h, mi, s, us, tz] = bindArgs("datetime", DT_PARAMS, args, kwargs);
-    return new PyDateTime(intArg(y, "year"), intArg(mo, "month"), intArg(d, "day"), intArg(h, "hour"), intArg(mi, "minute"), intArg(s, "second"), intArg(us, "microsecond"), tzArg(tz));
+    const [y, mo, d, h, mi, s, us, tz, fold] = bindArgs("datetime", DT_PARAMS, args, kwargs);
+    return new PyDateTime(intArg(y, "year"), intArg(mo, "month"), intArg(d, "day"), intArg(h, "hour"), intArg(mi, "minute"), intArg(s, "second"), intArg(us, "microsecond"), tzArg(tz), foldArg(fold));
   },
   {},
   "type",
@@ -1048,8 +1074,8 @@ Object.assign(DATE_CLASS.attrs, {
 export const TIME_CLASS = new PyFunction(
   "datetime.time",
   (args, kwargs) => {
-    const [h, mi, s, us, tz] = bindArgs("time", [["hour", 0], ["minute", 0], ["second", 0], ["microsecond", 0], ["tzinfo", null]], args, kwargs);
-    return new PyTime(intArg(h, "hour"), intArg(mi, "minute"), intArg(s, "second"), intArg(us, "microsecond"), tzArg(tz));
+    const [h, mi, s, us, tz, fold] = bindArgs("time", [["hour", 0], ["minute", 0], ["second", 0], ["microsecond", 0], ["tzinfo", null], ["fold", 0]], args, kwargs);
+    return new PyTime(intArg(h, "hour"), intArg(mi, "minute"), intArg(s, "second"), intArg(us, "microsecond"), tzArg(tz), foldArg(fold));
   },
   {},
   "type",
@@ -1078,6 +1104,11 @@ Object.assign(TIMEDELTA_CLASS.attrs, {
   max: new PyTimedelta(999999999, 86399, 999999),
   resolution: new PyTimedelta(0, 0, 1),
 });
+Object.assign(TIME_CLASS.attrs, {
+  min: new PyTime(0, 0, 0, 0, null),
+  max: new PyTime(23, 59, 59, 999999, null),
+  resolution: new PyTimedelta(0, 0, 1),
+});
 Object.assign(DATETIME_CLASS.attrs, {
   min: new PyDateTime(1, 1, 1, 0, 0, 0, 0, null),
   max: new PyDateTime(9999, 12, 31, 23, 59, 59, 999999, null),
@@ -1100,12 +1131,76 @@ export const TIMEZONE_CLASS = new PyFunction(
   "type",
 );
 
-/** A Python aware datetime for a JS Date in an IANA zone (`UTC` gives datetime.timezone.utc, as ustart). */
+/** time.struct_time, as timetuple() gives it. */
+export class PyStructTime extends PyObject {
+  readonly pyType = "time.struct_time";
+  private readonly values: [string, number][];
+  constructor(f: Fields, isdst: number) {
+    super();
+    const ord = toOrdinal(f.y, f.mo, f.d);
+    this.values = [
+      ["tm_year", f.y],
+      ["tm_mon", f.mo],
+      ["tm_mday", f.d],
+      ["tm_hour", f.h],
+      ["tm_min", f.mi],
+      ["tm_sec", f.s],
+      ["tm_wday", (ord + 6) % 7],
+      ["tm_yday", ord - toOrdinal(f.y, 1, 1) + 1],
+      ["tm_isdst", isdst],
+    ];
+  }
+  repr(): string {
+    return `time.struct_time(${this.values.map(([k, v]) => `${k}=${v}`).join(", ")})`;
+  }
+  override getAttr(name: string): unknown {
+    return this.values.find(([k]) => k === name)?.[1] ?? MISSING;
+  }
+  override getItem(key: unknown): unknown {
+    if (!isInt(key)) return MISSING;
+    return this.values.at(num(key))?.[1] ?? MISSING;
+  }
+  override iter(): unknown[] {
+    return this.values.map(([, v]) => v);
+  }
+  override len(): number {
+    return this.values.length;
+  }
+}
+
+/** tzinfo.utcoffset(dt), tzname(dt), dst(dt): `dt` read as a wall time in the zone. */
+installTzMethods((tz, name) => {
+  if (name !== "utcoffset" && name !== "tzname" && name !== "dst") return MISSING;
+  return pyfn(name, [["dt", REQUIRED]], (dt) => {
+    if (dt !== null && !(dt instanceof PyDateTime)) throw typeError(`${name}() argument 1 must be datetime.datetime or None, not ${typeName(dt)}`);
+    if (dt === null) {
+      if (!(tz instanceof FixedTz)) return null;
+      if (name === "utcoffset") return new PyTimedelta(0, tz.offset, 0);
+      return name === "tzname" ? tz.nameAtUtc() : tz.dstAtUtc() === null ? null : new PyTimedelta(0, 0, 0);
+    }
+    const utc = dt.wallMs() - tz.offsetAtWall(dt.wall()) * 1000;
+    if (name === "utcoffset") return new PyTimedelta(0, tz.offsetAtUtc(utc), 0);
+    if (name === "tzname") return tz.nameAtUtc(utc);
+    const dst = tz.dstAtUtc(utc);
+    return dst === null ? null : new PyTimedelta(0, dst, 0);
+  });
+});
+
+/**
+ * A Python aware datetime for a JS Date in an IANA zone (tzlocal()-labelled). `UTC` gives
+ * datetime.timezone.utc (the template's `ustart`), `tzutc` dateutil's tzutc() (`job.ts_ustart`,
+ * `globals.lava.*_ustart`: the original converts with dateutil.tz.UTC).
+ */
 export function pyDateTime(date: Date, tz: string): PyDateTime {
-  const zone = tz === "UTC" ? UTC : zoneTz(tz, "tzlocal");
+  const zone = tz === "UTC" ? UTC : tz === "tzutc" ? TZUTC : zoneTz(tz, "tzlocal");
   const ms = date.getTime();
   const sec = Math.floor(ms / 1000);
   return PyDateTime.fromUtc(sec * 1000, zone, (ms - sec * 1000) * 1000);
 }
 
 export { PyFloat, FixedTz };
+
+// Class methods (`datetime.now`, `date.fromisoformat`) print as methods bound to their type.
+for (const cls of [DATETIME_CLASS, DATE_CLASS, TIME_CLASS, TIMEDELTA_CLASS]) {
+  for (const v of Object.values(cls.attrs)) if (v instanceof PyFunction && v.pyType !== "type") v.boundTo(cls);
+}

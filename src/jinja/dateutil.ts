@@ -12,6 +12,7 @@ import {
   daysInMonth,
   fromOrdinal,
   isLeap,
+  roundHalfEven,
   toOrdinal,
 } from "./datetime.ts";
 import {
@@ -159,6 +160,26 @@ export class PyRelativedelta extends PyObject {
     return PyRelativedelta.build(rel, { ...this.abs }, this.weekday);
   }
 
+  /** relativedelta.__neg__ keeps fractional fields (`*` truncates them, `-x` does not). */
+  override unary(op: "-" | "+"): unknown {
+    return op === "-" ? this.negate() : this;
+  }
+
+  /** dateutil's normalized(): fractional days and hours carried down into whole smaller units. */
+  normalized(): PyRelativedelta {
+    const r = this.rel;
+    const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+    const days = Math.trunc(r.days);
+    const hoursF = round(r.hours + 24 * (r.days - days), 11);
+    const hours = Math.trunc(hoursF);
+    const minutesF = round(r.minutes + 60 * (hoursF - hours), 10);
+    const minutes = Math.trunc(minutesF);
+    const secondsF = round(r.seconds + 60 * (minutesF - minutes), 8);
+    const seconds = Math.trunc(secondsF);
+    const microseconds = roundHalfEven(r.microseconds + 1e6 * (secondsF - seconds));
+    return PyRelativedelta.build({ years: r.years, months: r.months, days, leapdays: r.leapdays, hours, minutes, seconds, microseconds }, { ...this.abs }, this.weekday);
+  }
+
   override binop(op: BinOp, other: unknown, reflected: boolean): unknown {
     if (other instanceof PyDate) {
       if (op === "+") return this.addTo(other);
@@ -204,7 +225,7 @@ export class PyRelativedelta extends PyObject {
     if (Object.hasOwn(this.abs, name)) return this.abs[name as AbsField];
     if (name === "weekday") return this.weekday;
     if (name === "weeks") return Math.trunc(this.rel.days / 7);
-    if (name === "normalized") return new PyFunction(name, () => PyRelativedelta.build({ ...this.rel }, { ...this.abs }, this.weekday));
+    if (name === "normalized") return new PyFunction(name, () => this.normalized());
     return MISSING;
   }
   repr(): string {
@@ -322,7 +343,7 @@ function diff(dt1: PyDate, dt2: PyDate): PyRelativedelta {
   return PyRelativedelta.build({ months, seconds: delta.seconds + delta.days * 86400, microseconds: delta.us });
 }
 
-export const RELATIVEDELTA_CLASS = new PyFunction("relativedelta", relativedeltaCtor, {}, "type");
+export const RELATIVEDELTA_CLASS = new PyFunction("dateutil.relativedelta.relativedelta", relativedeltaCtor, {}, "type");
 
 // ---------------------------------------------------------------------------------------------
 // tz
@@ -383,14 +404,17 @@ interface Parsed {
   us?: number;
   offset?: number;
   tzname?: string;
+  /** A weekday name given without a day: the result moves forward to it, as dateutil does. */
+  weekday?: number;
 }
 
 function tokenize(s: string): string[] {
-  return s.match(/\d+(?:[.,]\d+)?|[A-Za-z]+|\s+|./g) ?? [];
+  // A run with two or more dots (`15.03.2024`) is a dotted date, as dateutil's lexer splits it.
+  return (s.match(/\d+(?:\.\d+){2,}|\d+(?:[.,]\d+)?|[A-Za-z]+|\s+|./g) ?? []).flatMap((t) => (/^\d+(\.\d+){2,}$/.test(t) ? t.split(/(\.)/) : [t]));
 }
 
 /** A pragmatic port of dateutil.parser.parse's heuristics for the formats jobs use. */
-function parseDateString(text: string, dayfirst: boolean, yearfirst: boolean): Parsed {
+function parseDateString(text: string, dayfirst: boolean, yearfirst: boolean, fuzzy = false): Parsed {
   const iso = /^(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text.trim());
   if (iso) {
     const p: Parsed = { y: +(iso[1] as string), mo: +(iso[2] as string), d: +(iso[3] as string) };
@@ -461,7 +485,10 @@ function parseDateString(text: string, dayfirst: boolean, yearfirst: boolean): P
         ymd.push({ v: mon, len: 2, month: true });
         continue;
       }
-      if (isWeekday(t)) continue;
+      if (isWeekday(t)) {
+        p.weekday = DAYS.findIndex((d) => low.startsWith(d));
+        continue;
+      }
       if (low === "am" || low === "pm" || low === "a" || low === "p") {
         ampm = low.startsWith("p");
         continue;
@@ -475,6 +502,7 @@ function parseDateString(text: string, dayfirst: boolean, yearfirst: boolean): P
         p.tzname = t;
         continue;
       }
+      if (fuzzy) continue;
       throw new ParserError(`Unknown string format: ${text}`);
     }
     if ((t === "+" || t === "-") && p.h !== undefined && next && /^\d+$/.test(next)) {
@@ -487,7 +515,7 @@ function parseDateString(text: string, dayfirst: boolean, yearfirst: boolean): P
       i += 1;
       continue;
     }
-    if (!JUMP.has(t) && t !== ":" && t !== "+") throw new ParserError(`Unknown string format: ${text}`);
+    if (!JUMP.has(t) && t !== ":" && t !== "+" && !fuzzy) throw new ParserError(`Unknown string format: ${text}`);
   }
   resolveYmd(
     ymd.filter((x) => x.v !== -1),
@@ -500,7 +528,7 @@ function parseDateString(text: string, dayfirst: boolean, yearfirst: boolean): P
     if (ampm && p.h < 12) p.h += 12;
     else if (!ampm && p.h === 12) p.h = 0;
   }
-  if (p.y === undefined && p.mo === undefined && p.d === undefined && p.h === undefined) {
+  if (p.y === undefined && p.mo === undefined && p.d === undefined && p.h === undefined && p.weekday === undefined) {
     throw new ParserError(`String does not contain a date: ${text}`);
   }
   return p;
@@ -558,7 +586,7 @@ function resolveYmd(ymd: { v: number; len: number; month?: boolean }[], p: Parse
     m = c.v;
     if (isYear(a)) [y, d] = [a.v, b.v];
     else [d, y] = [a.v, year2(b.v, b.len)];
-  } else if (isYear(a) || (yearfirst && vals[1]! <= 12)) {
+  } else if (isYear(a) || (yearfirst && vals[1]! <= 12 && c.v <= 31)) {
     y = year2(a.v, a.len);
     if (b.v > 12 || (dayfirst && c.v <= 12)) [d, m] = [b.v, c.v];
     else [m, d] = [b.v, c.v];
@@ -584,9 +612,18 @@ function applyTz(p: Parsed, tz: string): void {
   p.offset = m[1] === "-" ? -secs : secs;
 }
 
+/** Python's time.tzname: the local zone's January and July abbreviations. */
+function localTzNames(): string[] {
+  const zone = localZoneName();
+  const y = new Date().getUTCFullYear();
+  return [Date.UTC(y, 0, 1), Date.UTC(y, 6, 1)].map((ms) => zoneAbbrev(zone, ms, zoneTz(zone).offsetAtUtc(ms)));
+}
+
 function tzFor(p: Parsed, ignoretz: boolean): PyTzInfo | null {
   if (ignoretz) return null;
-  if (p.offset !== undefined) return p.offset === 0 ? TZUTC : tzoffset(null, p.offset);
+  // dateutil names a zero offset 'UTC' and prefers tzlocal() when time.tzname has that name.
+  if (p.offset === 0) return localTzNames().includes("UTC") ? TZLOCAL() : TZUTC;
+  if (p.offset !== undefined) return tzoffset(null, p.offset);
   if (p.tzname) {
     const local = TZLOCAL();
     const now = Date.now();
@@ -596,7 +633,7 @@ function tzFor(p: Parsed, ignoretz: boolean): PyTzInfo | null {
 }
 
 function parse(args: unknown[], kwargs: Record<string, unknown>): PyDateTime {
-  const [timestr, dflt, ignoretz, , dayfirst, yearfirst] = bindArgs(
+  const [timestr, dflt, ignoretz, , dayfirst, yearfirst, fuzzy] = bindArgs(
     "parse",
     [["timestr", REQUIRED], ["default", null], ["ignoretz", false], ["tzinfos", null], ["dayfirst", false], ["yearfirst", false], ["fuzzy", false], ["fuzzy_with_tokens", false]],
     args,
@@ -604,7 +641,7 @@ function parse(args: unknown[], kwargs: Record<string, unknown>): PyDateTime {
   );
   if (!isString(timestr)) throw typeError("Parser must be a string or character stream, not " + typeName(timestr));
   const text = strValue(timestr);
-  const p = parseDateString(text, truthy(dayfirst), truthy(yearfirst));
+  const p = parseDateString(text, truthy(dayfirst), truthy(yearfirst), truthy(fuzzy));
   const base =
     dflt instanceof PyDateTime
       ? dflt
@@ -618,7 +655,8 @@ function parse(args: unknown[], kwargs: Record<string, unknown>): PyDateTime {
   if (mo < 1 || mo > 12) throw new ParserError(`month must be in 1..12: ${text}`);
   const d = p.d ?? Math.min(base.d, daysInMonth(y, mo));
   try {
-    return new PyDateTime(y, mo, d, p.h ?? base.h, p.mi ?? base.mi, p.s ?? base.s, p.us ?? base.us, tzFor(p, truthy(ignoretz)) ?? (p.offset === undefined && !p.tzname ? base.tz : null));
+    const dt = new PyDateTime(y, mo, d, p.h ?? base.h, p.mi ?? base.mi, p.s ?? base.s, p.us ?? base.us, tzFor(p, truthy(ignoretz)) ?? (p.offset === undefined && !p.tzname ? base.tz : null));
+    return p.weekday !== undefined && p.d === undefined ? dt.plus((p.weekday - ((dt.ordinal() + 6) % 7) + 7) % 7, 0, 0) : dt;
   } catch (e) {
     if (e instanceof PyError) throw new ParserError(`${e.message}: ${text}`);
     throw e;
@@ -688,3 +726,8 @@ export const DATEUTIL_MODULE = new PyNamespace("module", "<module 'dateutil'>", 
   tz: TZ_MODULE,
 });
 export { PARSER_MODULE, TZ_MODULE };
+
+/** dateutil.parser.parse(text), as the original's worker reads a dispatch message's `ts_dispatch`. */
+export function dateutilParse(text: string): PyDateTime {
+  return parse([text], {});
+}

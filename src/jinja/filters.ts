@@ -4,7 +4,7 @@
 import { PyError, typeError } from "./errors.ts";
 import { percentFormat, toFixed } from "./format.ts";
 import { htmlSafeJson } from "./json.ts";
-import { pyCenter } from "./methods.ts";
+import { pyCapitalize, pyCenter, replaceN } from "./methods.ts";
 import { adapt, attrOnly, binop, call, compare, contains, eq, getattr, getitem, order } from "./ops.ts";
 import {
   type Kwargs,
@@ -42,6 +42,8 @@ import {
 import { dictKey } from "./values.ts";
 import { roundHalfEven } from "./datetime.ts";
 import { PyDecimal } from "./decimal.ts";
+import { objectAddress } from "./address.ts";
+import { PyBigInt, normInt } from "./bigint.ts";
 
 export interface EvalEnv {
   autoescape: boolean;
@@ -68,7 +70,8 @@ export class PyGenerator extends PyObject {
     return this.items;
   }
   repr(): string {
-    return `<${this.label} object at 0x7f0000000000>`;
+    const label = this.label.startsWith("generator object ") ? this.label : `${this.label} object`;
+    return `<${label} at ${objectAddress(this)}>`;
   }
 }
 
@@ -118,17 +121,13 @@ function failIfUndefined(value: unknown): void {
 
 function toInt(value: unknown, dflt: unknown, base: unknown): unknown {
   failIfUndefined(value);
-  if (value instanceof PyDecimal) return value.toInt();
+  if (value instanceof PyDecimal) return normInt(value.toBigInt());
+  if (value instanceof PyBigInt) return value;
   const b = num(base);
   if (isString(value)) {
-    const s = strValue(value).trim().replace(/_/g, "");
-    const prefixed = b === 16 ? /^[+-]?(0[xX])?[\da-fA-F]+$/ : b === 8 ? /^[+-]?(0[oO])?[0-7]+$/ : b === 2 ? /^[+-]?(0[bB])?[01]+$/ : null;
-    if (b === 10 && /^[+-]?\d+$/.test(s)) return Number(s);
-    if (prefixed?.test(s)) return parseInt(s.replace(/0[xXoObB]/, ""), b);
-    if (b !== 10 && /^[+-]?[\da-zA-Z]+$/.test(s)) {
-      const n = parseInt(s, b);
-      if (!Number.isNaN(n)) return n;
-    }
+    const s = asciiDigits(strValue(value));
+    const n = parseIntText(s, b);
+    if (n !== null) return n;
     const fl = pyFloat(s);
     if (fl === null || !Number.isFinite(fl)) return dflt;
     return Math.trunc(fl);
@@ -140,6 +139,49 @@ function toInt(value: unknown, dflt: unknown, base: unknown): unknown {
   return dflt;
 }
 
+/** Decimal digits of any script (`١٢٣`) as ASCII, as Python's int() and float() read them. */
+function asciiDigits(s: string): string {
+  return s.replace(/\p{Nd}/gu, (c) => {
+    // Unicode lays decimal digits out in runs of ten from zero: the value is the distance from the run start.
+    let cp = c.codePointAt(0) as number;
+    let steps = 0;
+    while (/\p{Nd}/u.test(String.fromCodePoint(cp - 1))) {
+      cp--;
+      steps++;
+    }
+    return String(steps % 10);
+  });
+}
+
+const BASE_PREFIX: Record<string, number> = { x: 16, o: 8, b: 2 };
+
+/** Python int(text, base), or null where it raises ValueError (prefixes, `_` between digits, base 0). */
+function parseIntText(text: string, base: number): number | PyBigInt | null {
+  if (base !== 0 && (base < 2 || base > 36)) return null;
+  const m = /^([+-]?)(0[xXoObB])?(.*)$/s.exec(text.trim()) as RegExpExecArray;
+  const [, sign, prefix, rest] = m as unknown as [string, string, string | undefined, string];
+  let b = base;
+  let digits = rest;
+  if (prefix) {
+    const pb = BASE_PREFIX[(prefix[1] as string).toLowerCase()] as number;
+    if (b === 0 || b === pb) {
+      b = pb;
+      digits = digits.replace(/^_/, "");
+    } else digits = prefix + digits;
+  } else if (b === 0) {
+    b = 10;
+    if (/^0+_?[1-9]/.test(digits.replace(/_/g, "")) || /^0[0-9_]*[1-9]/.test(digits)) return null;
+  }
+  if (!/^[0-9a-zA-Z]+(_[0-9a-zA-Z]+)*$/.test(digits)) return null;
+  let n = 0n;
+  for (const c of digits.replace(/_/g, "").toLowerCase()) {
+    const d = parseInt(c, 36);
+    if (d >= b) return null;
+    n = n * BigInt(b) + BigInt(d);
+  }
+  return normInt(sign === "-" ? -n : n);
+}
+
 /** Python float(str), or null when it would raise. */
 function pyFloat(s: string): number | null {
   const t = s.trim().replace(/_/g, "").toLowerCase();
@@ -149,9 +191,22 @@ function pyFloat(s: string): number | null {
   return null;
 }
 
+/** Python's round(int, ndigits): an int; a negative ndigits rounds half to even at that power of ten. */
+function roundInt(x: number, precision: number): number {
+  if (precision >= 0) return x;
+  const factor = 10 ** -precision;
+  const q = Math.floor(x / factor);
+  const r = x - q * factor;
+  const up = r * 2 > factor || (r * 2 === factor && q % 2 !== 0);
+  return (up ? q + 1 : q) * factor;
+}
+
 function pyRound(x: number, precision: number, method: string): unknown {
   if (method === "common") {
-    if (precision >= 0) return mkFloat(Number(toFixed(x, precision)));
+    if (precision >= 0) {
+      const r = Number(toFixed(x, precision));
+      return mkFloat(r === 0 && (x < 0 || Object.is(x, -0)) ? -0 : r);
+    }
     const factor = 10 ** -precision;
     return mkFloat(roundHalfEven(x / factor) * factor);
   }
@@ -173,6 +228,18 @@ function decimalRound(d: PyDecimal, precision: unknown, method: string): unknown
     if (method === "floor" && scaled.neg) n -= 1n;
   }
   return mkFloat(Number(n) / 10 ** p);
+}
+
+/** Python's isinstance(v, Iterable) for template values (Undefined iterates empty). */
+function isIterable(v: unknown): boolean {
+  if (isUndefined(v)) return true;
+  try {
+    iterate(v);
+    return true;
+  } catch (e) {
+    if (e instanceof PyError && e.pyType === "TypeError") return false;
+    throw e;
+  }
 }
 
 /** Python's urllib.parse.quote with the given safe characters. */
@@ -355,6 +422,9 @@ function sumOf(value: unknown, attribute: unknown, start: unknown): unknown {
 const binAdd = (a: unknown, b: unknown): unknown => binop("+", a, b);
 
 function truncate(s: string, length: number, killwords: boolean, end: string, leeway: number): string {
+  const endLength = Array.from(end).length;
+  if (length < endLength) throw new PyError("AssertionError", `expected length >= ${endLength}, got ${length}`);
+  if (leeway < 0) throw new PyError("AssertionError", `expected leeway >= 0, got ${leeway}`);
   const chars = Array.from(s);
   if (chars.length <= length + leeway) return s;
   if (killwords) return chars.slice(0, length - end.length).join("") + end;
@@ -394,9 +464,7 @@ export const FILTERS: Record<string, Filter> = {
     return new PyGenerator(out, "generator object do_batch");
   }),
   capitalize: f("capitalize", [], (_e, v) => {
-    const s = strValue(softStr(v));
-    const cs = Array.from(s);
-    return keepMarkup(v, cs.length ? (cs[0] as string).toUpperCase() + cs.slice(1).join("").toLowerCase() : "");
+    return keepMarkup(v, pyCapitalize(strValue(softStr(v))));
   }),
   center: f("center", [["width", 80]], (_e, v, w) => pyCenter(str(v), num(w))),
   count: (e, v, a, k) => FILTERS.length?.(e, v, a, k),
@@ -439,7 +507,7 @@ export const FILTERS: Record<string, Filter> = {
   }),
   float: f("float", [["default", new PyFloat(0)]], (_e, v, dflt) => {
     failIfUndefined(v);
-    if (v instanceof PyDecimal) return mkFloat(v.toNumber());
+    if (v instanceof PyDecimal || v instanceof PyBigInt) return mkFloat(v.toNumber());
     if (isString(v)) {
       const x = pyFloat(strValue(v));
       return x === null ? dflt : mkFloat(x);
@@ -498,15 +566,10 @@ export const FILTERS: Record<string, Filter> = {
   rejectattr: (env, v, args, kwargs) => selectOrReject(env, v, args, kwargs, true, false, "generator object select_or_reject"),
   replace: f("replace", [["old", REQUIRED], ["new", REQUIRED], ["count", null]], (env, v, o, n, c) => {
     const count = c === null ? -1 : num(c);
-    const replaceN = (s: string, a: string, b: string): string => {
-      if (count < 0) return s.split(a).join(b);
-      const parts = s.split(a);
-      return parts.length - 1 <= count ? parts.join(b) : parts.slice(0, count + 1).join(b) + a + parts.slice(count + 1).join(a);
-    };
-    if (!env.autoescape) return replaceN(str(v), str(o), str(n));
+    if (!env.autoescape) return replaceN(str(v), str(o), str(n), count);
     const markup = v instanceof Markup || o instanceof Markup || n instanceof Markup;
-    if (!markup) return replaceN(str(v), str(o), str(n));
-    return new Markup(replaceN(escape(v).s, escape(o).s, escape(n).s));
+    if (!markup) return replaceN(str(v), str(o), str(n), count);
+    return new Markup(replaceN(escape(v).s, escape(o).s, escape(n).s, count));
   }),
   reverse: f("reverse", [], (_e, v) => {
     if (isString(v)) return keepMarkup(v, Array.from(strValue(v)).reverse().join(""));
@@ -516,7 +579,7 @@ export const FILTERS: Record<string, Filter> = {
     if (!["common", "ceil", "floor"].includes(String(m))) throw new PyError("FilterArgumentError", "method must be common, ceil or floor");
     if (v instanceof PyDecimal) return decimalRound(v, p, String(m));
     if (isUndefined(v)) throw typeError("type Undefined doesn't define __round__ method");
-    if (isInt(v) && m === "common") return num(v);
+    if (isInt(v) && m === "common") return roundInt(num(v), num(p));
     return pyRound(num(v), num(p), String(m));
   }),
   safe: f("safe", [], (_e, v) => (v instanceof Markup ? v : new Markup(str(v)))),
@@ -587,7 +650,7 @@ export const FILTERS: Record<string, Filter> = {
   }),
   upper: f("upper", [], (_e, v) => keepMarkup(v, strValue(softStr(v)).toUpperCase())),
   urlencode: f("urlencode", [], (_e, v) => {
-    if (isString(v)) return urlencodeValue(v, false);
+    if (isString(v) || !isIterable(v)) return urlencodeValue(v, false);
     const pairs = isDict(v) ? dictEntries(v) : iterate(v).map((p) => iterate(p) as [unknown, unknown]);
     return pairs.map(([k, x]) => `${urlencodeValue(k, true)}=${urlencodeValue(x, true)}`).join("&");
   }),
@@ -649,16 +712,8 @@ export const TESTS: Record<string, Test> = {
   ge: t("ge", [["b", REQUIRED]], (v, b) => compare(">=", v, b)),
   gt: t("gt", [["b", REQUIRED]], (v, b) => compare(">", v, b)),
   in: t("in", [["seq", REQUIRED]], (v, seq) => contains(seq, v)),
-  integer: t("integer", [], (v) => typeof v === "number" && Number.isInteger(v)),
-  iterable: t("iterable", [], (v) => {
-    if (isUndefined(v)) return true;
-    try {
-      iterate(v);
-      return true;
-    } catch {
-      return false;
-    }
-  }),
+  integer: t("integer", [], (v) => (typeof v === "number" && Number.isInteger(v)) || v instanceof PyBigInt),
+  iterable: t("iterable", [], (v) => isIterable(v)),
   le: t("le", [["b", REQUIRED]], (v, b) => compare("<=", v, b)),
   lower: t("lower", [], (v) => {
     const s = str(v);
@@ -668,7 +723,7 @@ export const TESTS: Record<string, Test> = {
   mapping: t("mapping", [], (v) => isDict(v)),
   ne: t("ne", [["b", REQUIRED]], (v, b) => !eq(v, b)),
   none: t("none", [], (v) => v === null),
-  number: t("number", [], (v) => isNumber(v) || v instanceof PyDecimal),
+  number: t("number", [], (v) => isNumber(v) || v instanceof PyDecimal || v instanceof PyBigInt),
   odd: t("odd", [], (v) => {
     if (v instanceof PyDecimal) return eq(binop("%", v, 2), 1);
     if (!isNumber(v)) throw typeError(`not all arguments converted during string formatting`);

@@ -2,6 +2,7 @@
  * Python string formatting: `str.format` / `format()` with the format-spec mini-language, and
  * printf-style `%` formatting (used by the `format` filter).
  */
+import { PyBigInt, normInt } from "./bigint.ts";
 import { PyError, typeError, valueError } from "./errors.ts";
 import { attrOnly, getitem } from "./ops.ts";
 import { PyDecimal } from "./decimal.ts";
@@ -361,7 +362,7 @@ export function percentFormat(template: string, values: unknown): string {
  */
 function percentOperand(value: unknown, conv: string): unknown {
   if (!(value instanceof PyDecimal)) return value;
-  if ("diu".includes(conv)) return value.toInt();
+  if ("diu".includes(conv)) return normInt(value.toBigInt());
   if ("eEfFgG".includes(conv)) return mkFloat(value.toNumber());
   if ("oxXc".includes(conv)) throw typeError(`%${conv} format: an integer is required, not decimal.Decimal`);
   return value;
@@ -373,7 +374,18 @@ function percentOne(raw: unknown, flags: string, width: number, prec: number | u
   let body: string;
   let sign = "";
   const numeric = "diouxXeEfFgG".includes(conv);
-  if (numeric) {
+  if (numeric && value instanceof PyBigInt) {
+    // Exact digits for ints beyond 2^53; other conversions go through the nearest float.
+    const n = value.n;
+    sign = n < 0n ? "-" : flags.includes("+") ? "+" : flags.includes(" ") ? " " : "";
+    const abs = n < 0n ? -n : n;
+    const radix = "diu".includes(conv) ? 10 : conv === "o" ? 8 : "xX".includes(conv) ? 16 : 0;
+    if (radix) {
+      body = abs.toString(radix);
+      if (conv === "X") body = body.toUpperCase();
+      if (flags.includes("#") && radix !== 10) body = (conv === "o" ? "0o" : conv === "x" ? "0x" : "0X") + body;
+    } else body = "eE".includes(conv) ? toExp(Math.abs(value.toNumber()), prec ?? 6, conv === "E") : "fF".includes(conv) ? toFixed(Math.abs(value.toNumber()), prec ?? 6) : toGeneral(Math.abs(value.toNumber()), prec ?? 6, flags.includes("#"), conv === "G");
+  } else if (numeric) {
     if (!isNumber(value)) {
       throw typeError(`%${conv} format: a ${"diouxXc".includes(conv) ? "real number" : "real number"} is required, not ${typeName(value)}`);
     }

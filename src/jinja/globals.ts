@@ -1,6 +1,7 @@
 /**
  * Jinja2's default global functions: range, dict, namespace, cycler, joiner.
  */
+import { objectAddress } from "./address.ts";
 import { PyError, typeError } from "./errors.ts";
 import { eq } from "./ops.ts";
 import {
@@ -52,6 +53,10 @@ export class PyRange extends PyObject {
   override truthy(): boolean {
     return this.len() > 0;
   }
+  /** self[from:to:step] for bounds already normalised against len(). */
+  sliced(from: number, to: number, step: number): PyRange {
+    return new PyRange(this.start + from * this.step, this.start + to * this.step, this.step * step);
+  }
   override eq(other: unknown): boolean {
     return other instanceof PyRange && eq(this.iter(), other.iter());
   }
@@ -65,6 +70,7 @@ export class PyRange extends PyObject {
 }
 
 function intArg(v: unknown): number {
+  if (v instanceof PyObject && v.pyType === "int") return num(v);
   if (!isInt(v)) throw typeError(`'${typeName(v)}' object cannot be interpreted as an integer`);
   return num(v);
 }
@@ -94,7 +100,7 @@ class Cycler extends PyObject {
     return MISSING;
   }
   repr(): string {
-    return "<jinja2.utils.Cycler object>";
+    return `<jinja2.utils.Cycler object at ${objectAddress(this)}>`;
   }
 }
 
@@ -112,7 +118,7 @@ class Joiner extends PyObject {
     return this.sep;
   }
   repr(): string {
-    return "<jinja2.utils.Joiner object>";
+    return `<jinja2.utils.Joiner object at ${objectAddress(this)}>`;
   }
 }
 

@@ -3,6 +3,7 @@
  * `parseJson` reads JSON text like Python's json.loads (`1.0` stays a float); `toJson` turns
  * template values back into plain data; `dumps` is Python's json.dumps (used by `tojson`).
  */
+import { PyBigInt } from "./bigint.ts";
 import { typeError, valueError } from "./errors.ts";
 import { PyDate, PyTime } from "./datetime.ts";
 import { PyDecimal } from "./decimal.ts";
@@ -160,6 +161,7 @@ export function dumps(value: unknown, opts: DumpOptions = {}): string {
     if (v === true) return "true";
     if (v === false) return "false";
     if (typeof v === "string" || v instanceof Markup) return quote(typeof v === "string" ? v : v.s, ascii);
+    if (v instanceof PyBigInt) return v.repr();
     if (typeof v === "number" || v instanceof PyFloat) {
       const x = num(v);
       if (typeof v === "number" && Number.isInteger(v)) return intStr(v);
@@ -187,6 +189,7 @@ export function dumps(value: unknown, opts: DumpOptions = {}): string {
 
 function jsonKey(k: unknown): string {
   if (typeof k === "string") return k;
+  if (k instanceof PyBigInt) return k.repr();
   if (k instanceof Markup) return k.s;
   if (typeof k === "number" || typeof k === "boolean" || k === null || k instanceof PyFloat) {
     if (k === null) return "null";

@@ -2,6 +2,7 @@
  * Splits template source into tokens the way Jinja2's lexer does with the default delimiters:
  * newline normalisation, one trailing newline dropped, `-` whitespace control, comments and raw blocks.
  */
+import { type PyBigInt, normInt } from "./bigint.ts";
 import { TemplateSyntaxError } from "./errors.ts";
 
 export type TokenType =
@@ -21,7 +22,7 @@ export interface Token {
   type: TokenType;
   value: string;
   /** Decoded value of string/number literals. */
-  literal?: string | number;
+  literal?: string | number | PyBigInt;
   line: number;
   col: number;
 }
@@ -64,7 +65,7 @@ export function tokenize(source: string, name?: string): Token[] {
     const p = posOf(offset);
     throw new TemplateSyntaxError(msg, { line: p.line, column: p.col, name });
   };
-  const push = (type: TokenType, value: string, offset: number, literal?: string | number): void => {
+  const push = (type: TokenType, value: string, offset: number, literal?: string | number | PyBigInt): void => {
     const p = posOf(offset);
     tokens.push({ type, value, literal, line: p.line, col: p.col });
   };
@@ -133,7 +134,7 @@ function lexExpression(
   src: string,
   start: number,
   close: string,
-  push: (type: TokenType, value: string, offset: number, literal?: string | number) => void,
+  push: (type: TokenType, value: string, offset: number, literal?: string | number | PyBigInt) => void,
   fail: (msg: string, offset: number) => never,
 ): { end: number; next: number; strip: boolean } {
   let pos = start;
@@ -204,12 +205,9 @@ function lexExpression(
   return fail(close === "}}" ? "unexpected end of template, expected 'end of print statement'." : "unexpected end of template, expected 'end of statement block'.", pos);
 }
 
-function parseIntLiteral(text: string): number {
+function parseIntLiteral(text: string): number | PyBigInt {
   const t = text.replace(/_/g, "").toLowerCase();
-  if (t.startsWith("0b")) return parseInt(t.slice(2), 2);
-  if (t.startsWith("0o")) return parseInt(t.slice(2), 8);
-  if (t.startsWith("0x")) return parseInt(t.slice(2), 16);
-  return Number(t);
+  return normInt(BigInt(t.startsWith("0o") ? `0o${t.slice(2)}` : t));
 }
 
 /** Python's unicode-escape decoding of a string literal body. */

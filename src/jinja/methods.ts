@@ -18,6 +18,7 @@ import {
   own,
   dictDelete,
   dictEntries,
+  newDict,
   dictGet,
   dictHas,
   dictKeys,
@@ -59,15 +60,15 @@ export function builtinAttr(obj: unknown, name: string): unknown {
     return new PyFunction(name, (args, kwargs) => {
       const r = m(s, markup ? args.map(escapeArg) : args, kwargs);
       return markup && typeof r === "string" ? new Markup(r) : r;
-    });
+    }).boundTo(obj);
   }
   if (Array.isArray(obj)) {
     const m = own(isTuple(obj) ? TUPLE_METHODS : LIST_METHODS, name);
-    return m ? new PyFunction(name, (args, kwargs) => m(obj, args, kwargs)) : MISSING;
+    return m ? new PyFunction(name, (args, kwargs) => m(obj, args, kwargs)).boundTo(obj) : MISSING;
   }
   if (isDict(obj)) {
     const m = own(DICT_METHODS, name);
-    return m ? new PyFunction(name, (args, kwargs) => m(obj, args, kwargs)) : MISSING;
+    return m ? new PyFunction(name, (args, kwargs) => m(obj, args, kwargs)).boundTo(obj) : MISSING;
   }
   if (typeof obj === "number" || typeof obj === "boolean" || obj instanceof PyFloat) return numberAttr(obj, name);
   return MISSING;
@@ -202,20 +203,60 @@ function prefixes(v: unknown, what: string): string[] {
   throw typeError(`${what} first arg must be str or a tuple of str, not ${typeName(v)}`);
 }
 
-function pyCapitalize(s: string): string {
+/** Titlecase forms JS has no mapping for: the Latin digraphs (their upper case is a different letter). */
+const TITLE_DIGRAPHS: Record<string, string> = { Ǆ: "ǅ", ǅ: "ǅ", ǆ: "ǅ", Ǉ: "ǈ", ǈ: "ǈ", ǉ: "ǈ", Ǌ: "ǋ", ǋ: "ǋ", ǌ: "ǋ", Ǳ: "ǲ", ǲ: "ǲ", ǳ: "ǲ" };
+
+const isCased = (c: string): boolean => c.toUpperCase() !== c.toLowerCase() || /\p{Lt}/u.test(c);
+
+/** Python's titlecase of one character: `ﬁ` → `Fi`, `ß` → `Ss`, `ǆ` → `ǅ`. */
+function titleChar(c: string): string {
+  const digraph = TITLE_DIGRAPHS[c];
+  if (digraph) return digraph;
+  const up = Array.from(c.toUpperCase());
+  return up.length > 1 ? (up[0] as string) + up.slice(1).join("").toLowerCase() : c.toUpperCase();
+}
+
+/** Lower case of chars[i] in context: a capital sigma ending a word becomes `ς`, as Python's lower() does. */
+function lowerAt(chars: string[], i: number, prevCased: boolean): string {
+  const c = chars[i] as string;
+  if (c !== "Σ") return c.toLowerCase();
+  const next = chars[i + 1];
+  return prevCased && !(next !== undefined && isCased(next)) ? "ς" : "σ";
+}
+
+export function pyCapitalize(s: string): string {
   const cs = Array.from(s);
-  return cs.length ? (cs[0] as string).toUpperCase() + cs.slice(1).join("").toLowerCase() : "";
+  if (!cs.length) return "";
+  return titleChar(cs[0] as string) + cs.map((_, i) => (i === 0 ? "" : lowerAt(cs, i, isCased(cs[i - 1] as string)))).join("");
 }
 
 export function pyTitle(s: string): string {
+  const cs = Array.from(s);
   let prevCased = false;
   let out = "";
-  for (const c of s) {
-    const cased = c.toUpperCase() !== c.toLowerCase();
-    out += cased ? (prevCased ? c.toLowerCase() : c.toUpperCase()) : c;
+  cs.forEach((c, i) => {
+    const cased = isCased(c);
+    out += cased ? (prevCased ? lowerAt(cs, i, true) : titleChar(c)) : c;
     prevCased = cased;
-  }
+  });
   return out;
+}
+
+/** Python's swapcase: upper and lower letters swap; titlecase letters (`ǅ`) stay. */
+function pySwapcase(s: string): string {
+  const cs = Array.from(s);
+  return cs.map((c, i) => (/\p{Lu}/u.test(c) ? lowerAt(cs, i, i > 0 && isCased(cs[i - 1] as string)) : /\p{Ll}/u.test(c) ? c.toUpperCase() : c)).join("");
+}
+
+/** Python's casefold: full case folding (`ß` → `ss`, `ﬁ` → `fi`, every sigma → `σ`). */
+function pyCasefold(s: string): string {
+  return Array.from(s)
+    .map((c) => {
+      const lower = c.toLowerCase();
+      if (lower !== c || c === "ı") return lower;
+      return c.toUpperCase().toLowerCase();
+    })
+    .join("");
 }
 
 export function pyCenter(s: string, width: number, fill = " "): string {
@@ -241,7 +282,8 @@ function codeIndex(s: string, utf16: number): number {
   return utf16 < 0 ? -1 : Array.from(s.slice(0, utf16)).length;
 }
 
-function replaceN(s: string, old: string, repl: string, count: number): string {
+/** Python's str.replace (an empty `old` inserts `repl` around every character). */
+export function replaceN(s: string, old: string, repl: string, count: number): string {
   if (count < 0 && old !== "") return s.split(old).join(repl);
   if (count < 0) count = Number.MAX_SAFE_INTEGER;
   if (old === "") {
@@ -289,12 +331,8 @@ const STR_METHODS: Record<string, Method<string>> = {
   rstrip: method("rstrip", [["chars", null]], (s, c) => stripChars(s, c, false, true)),
   upper: method("upper", [], (s) => s.toUpperCase()),
   lower: method("lower", [], (s) => s.toLowerCase()),
-  casefold: method("casefold", [], (s) => s.toLowerCase()),
-  swapcase: method("swapcase", [], (s) =>
-    Array.from(s)
-      .map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()))
-      .join(""),
-  ),
+  casefold: method("casefold", [], (s) => pyCasefold(s)),
+  swapcase: method("swapcase", [], (s) => pySwapcase(s)),
   title: method("title", [], (s) => pyTitle(s)),
   capitalize: method("capitalize", [], (s) => pyCapitalize(s)),
   replace: method("replace", [["old", REQUIRED], ["new", REQUIRED], ["count", -1]], (s, o, n, c) =>
@@ -582,7 +620,8 @@ const DICT_METHODS: Record<string, Method<PyDict>> = {
     for (const [k, v] of Object.entries(kwargs)) dictSet(d, k, v);
     return null;
   },
-  copy: method("copy", [], (d) => new Map(dictEntries(d))),
+  // Always a Map: a copy of a caller's plain object must not carry its prototype or setters along.
+  copy: method("copy", [], (d) => newDict(dictEntries(d))),
   clear: method("clear", [], (d) => {
     for (const k of dictKeys(d)) dictDelete(d, k);
     return null;

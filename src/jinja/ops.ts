@@ -2,6 +2,7 @@
  * Python operators on template values: equality, ordering, arithmetic, membership, attribute and
  * item access, slicing and calls, with Jinja2's lookup rules on top.
  */
+import { intOp } from "./bigint.ts";
 import { PyError, typeError } from "./errors.ts";
 import { builtinAttr } from "./methods.ts";
 import { percentFormat } from "./format.ts";
@@ -199,7 +200,8 @@ function numeric(op: BinOp, a: unknown, b: unknown): unknown {
   const ints = isInt(a) && isInt(b);
   const x = num(a);
   const y = num(b);
-  const wrap = (v: number): unknown => (ints ? v : mkFloat(v));
+  // An int result beyond 2^53 is recomputed exactly (Python ints are unbounded).
+  const wrap = (v: number): unknown => (!ints ? mkFloat(v) : Number.isSafeInteger(v) ? v : intOp(op, BigInt(x), BigInt(y)));
   switch (op) {
     case "+":
       return wrap(x + y);
@@ -223,7 +225,7 @@ function numeric(op: BinOp, a: unknown, b: unknown): unknown {
       return wrap(r);
     }
     case "**":
-      if (ints && y >= 0) return x ** y;
+      if (ints && y >= 0) return wrap(x ** y);
       if (x === 0 && y < 0) throw new PyError("ZeroDivisionError", "0.0 cannot be raised to a negative power");
       if (x < 0 && !Number.isInteger(y)) throw new PyError("ValueError", "negative number raised to a fractional power gives a complex result, which templates do not support");
       return mkFloat(Number.isInteger(y) && Math.abs(y) <= 1024 ? intPow(x, y) : x ** y);
@@ -352,7 +354,7 @@ export function getattr(obj: unknown, name: string): unknown {
   }
   const attr = rawAttr(target, name);
   if (attr !== MISSING) return adapt(attr);
-  const item = rawItem(target, name);
+  const item = lenientItem(target, name);
   return item === MISSING ? undefinedAttr(target, name) : adapt(item);
 }
 
@@ -360,7 +362,7 @@ export function getattr(obj: unknown, name: string): unknown {
 export function getitem(obj: unknown, key: unknown): unknown {
   if (obj instanceof Undefined || obj === undefined) return (obj ?? new Undefined("undefined value")).fail();
   const target = adapt(obj);
-  const item = rawItem(target, key);
+  const item = lenientItem(target, key);
   if (item !== MISSING) return adapt(item);
   if (typeof key === "string") {
     if (isUnsafeAttribute(target, key)) return unsafeAttr(target, key);
@@ -387,6 +389,16 @@ function rawAttr(obj: unknown, name: string): unknown {
     if (field !== MISSING) return field;
   }
   return builtinAttr(obj, name);
+}
+
+/** Jinja's environment.getitem/getattr: a subscript failing with TypeError or LookupError falls through. */
+function lenientItem(obj: unknown, key: unknown): unknown {
+  try {
+    return rawItem(obj, key);
+  } catch (e) {
+    if (e instanceof PyError && (e.pyType === "TypeError" || e.pyType === "IndexError" || e.pyType === "KeyError")) return MISSING;
+    throw e;
+  }
 }
 
 function rawItem(obj: unknown, key: unknown): unknown {
@@ -419,6 +431,16 @@ export function slice(seq: unknown, start: unknown, stop: unknown, step: unknown
   if (seq instanceof Undefined || seq === undefined) return (seq ?? new Undefined("undefined value")).fail();
   const st = step === null || step === undefined ? 1 : sliceIndex(step);
   if (st === 0) throw new PyError("ValueError", "slice step cannot be zero");
+  if (seq instanceof PyObject && isRangeLike(seq)) {
+    // A range sliced stays a range (Python computes slice.indices(len) and scales by the step).
+    const n = seq.len() ?? 0;
+    const clamp = (v: unknown, dflt: number, lo: number, hi: number): number => {
+      if (v === null || v === undefined) return dflt;
+      const i = sliceIndex(v);
+      return Math.min(Math.max(i < 0 ? i + n : i, lo), hi);
+    };
+    return st > 0 ? seq.sliced(clamp(start, 0, 0, n), clamp(stop, n, 0, n), st) : seq.sliced(clamp(start, n - 1, -1, n - 1), clamp(stop, -1, -1, n - 1), st);
+  }
   let items: unknown[] | string[];
   if (Array.isArray(seq)) items = seq;
   else if (isString(seq)) items = Array.from(strValue(seq));
@@ -444,6 +466,15 @@ export function slice(seq: unknown, start: unknown, stop: unknown, step: unknown
   if (typeof seq === "string") return out.join("");
   if (seq instanceof Markup) return new Markup(out.join(""));
   return Array.isArray(seq) && isTuple(seq) ? tuple(out) : out;
+}
+
+/** A sequence whose slices are computed, not materialised (Python's range). */
+interface RangeLike {
+  len(): number | undefined;
+  sliced(from: number, to: number, step: number): unknown;
+}
+function isRangeLike(v: PyObject): v is PyObject & RangeLike {
+  return typeof (v as Partial<RangeLike>).sliced === "function";
 }
 
 function sliceIndex(v: unknown): number {

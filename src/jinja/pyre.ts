@@ -38,6 +38,48 @@ interface Compiled {
 
 const cache = new Map<string, Compiled>();
 
+/** Python's `\w` on str patterns: letters, digits and numerals in any script, and `_` (str.isalnum). */
+const WORD = "\\p{L}\\p{N}_";
+/** Python's `\s`: the characters str.isspace() accepts. */
+const SPACE = "\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const ASCII_SPACE = "\\t-\\r ";
+const SYNTAX_CHARS = "^$\\.*+?()[]{}|/";
+
+/**
+ * A Python escape `\<n>` as JS source for the `u` flag. Without re.ASCII the classes are Unicode
+ * (`\w`, `\d`, `\s`, `\b` and their negations), as Python applies them to str (a negated `\W`/`\S`
+ * inside a class is taken out by translate(), which cannot nest a negated set in a JS class). An
+ * escaped punctuation character Python accepts but the `u` flag refuses is written as its code point.
+ */
+function escapeClass(n: string, inClass: boolean, ascii: boolean): string {
+  if (ascii) {
+    if (n === "s") return inClass ? ASCII_SPACE : `[${ASCII_SPACE}]`;
+    if (n === "S") return inClass ? "\\S" : `[^${ASCII_SPACE}]`;
+  } else {
+    switch (n) {
+      case "w":
+        return inClass ? WORD : `[${WORD}]`;
+      case "W":
+        return inClass ? "\\W" : `[^${WORD}]`;
+      case "d":
+        return "\\p{Nd}";
+      case "D":
+        return "\\P{Nd}";
+      case "s":
+        return inClass ? SPACE : `[${SPACE}]`;
+      case "S":
+        return inClass ? "\\S" : `[^${SPACE}]`;
+      case "b":
+        return inClass ? "\\x08" : `(?:(?<=[${WORD}])(?![${WORD}])|(?<![${WORD}])(?=[${WORD}]))`;
+      case "B":
+        return `(?:(?<=[${WORD}])(?=[${WORD}])|(?<![${WORD}])(?![${WORD}]))`;
+    }
+  }
+  if (n === "b" && inClass) return "\\x08";
+  if (n === "" || /[0-9A-Za-z]/.test(n) || SYNTAX_CHARS.includes(n) || (inClass && n === "-")) return `\\${n}`;
+  return `\\u{${(n.codePointAt(0) as number).toString(16)}}`;
+}
+
 /** Translates a Python pattern into JS RegExp source and flags. */
 export function translate(pattern: string, pyFlags: number): Compiled {
   const key = `${pyFlags}:${pattern}`;
@@ -52,8 +94,13 @@ export function translate(pattern: string, pyFlags: number): Compiled {
   }
   const verbose = (flags & FLAGS.X) !== 0;
   const multiline = (flags & FLAGS.M) !== 0;
+  const ascii = (flags & FLAGS.A) !== 0;
   let out = "";
   let inClass = false;
+  // A class holding a negated Unicode set (`[^\W\d]`) is rewritten as alternatives at its end.
+  let classStart = 0;
+  let classNegated = false;
+  let classSets: string[] = [];
   let groups = 0;
   const names: Record<string, number> = Object.create(null) as Record<string, number>;
   for (let i = 0; i < p.length; i++) {
@@ -63,13 +110,38 @@ export function translate(pattern: string, pyFlags: number): Compiled {
       i++;
       if (!inClass && n === "A") out += "(?<![\\s\\S])";
       else if (!inClass && n === "Z") out += "(?![\\s\\S])";
-      else out += `\\${n}`;
+      else if (n === "U" && /^[0-9a-fA-F]{8}$/.test(p.slice(i + 1, i + 9))) {
+        out += `\\u{${p.slice(i + 1, i + 9)}}`;
+        i += 8;
+      } else if (inClass && !ascii && (n === "W" || n === "S")) classSets.push(escapeClass(n, false, ascii));
+      else out += escapeClass(n, inClass, ascii);
       continue;
     }
     if (inClass) {
-      if (c === "]") inClass = false;
+      if (c === "]") {
+        inClass = false;
+        if (classSets.length) {
+          const body = out.slice(classStart);
+          const parts = [...(body ? [`[${body}]`] : []), ...classSets].join("|");
+          out = out.slice(0, classStart - (classNegated ? 2 : 1)) + (classNegated ? `(?:(?!${parts})[\\s\\S])` : `(?:${parts})`);
+          continue;
+        }
+      }
       if (c === "[") out += "\\[";
       else out += c;
+      continue;
+    }
+    if (c === "{") {
+      // Python reads a brace that does not form a quantifier as a literal; `{,n}` is `{0,n}`.
+      const q = /^\{(\d*)(?:,(\d*))?\}/.exec(p.slice(i));
+      if (q && (q[1] || q[2])) {
+        out += q[2] === undefined ? `{${q[1]}}` : `{${q[1] || "0"},${q[2]}}`;
+        i += q[0].length - 1;
+      } else out += "\\{";
+      continue;
+    }
+    if (c === "}" || c === "]") {
+      out += `\\${c}`;
       continue;
     }
     if (verbose && /\s/.test(c)) continue;
@@ -79,8 +151,11 @@ export function translate(pattern: string, pyFlags: number): Compiled {
     }
     if (c === "[") {
       inClass = true;
+      classSets = [];
       out += c;
-      if (p[i + 1] === "^") out += p[++i];
+      classNegated = p[i + 1] === "^";
+      if (classNegated) out += p[++i];
+      classStart = out.length;
       if (p[i + 1] === "]") {
         out += "\\]";
         i++;
@@ -120,7 +195,7 @@ export function translate(pattern: string, pyFlags: number): Compiled {
     }
     out += c;
   }
-  let jsFlags = "";
+  let jsFlags = "u";
   if (flags & FLAGS.I) jsFlags += "i";
   if (multiline) jsFlags += "m";
   if (flags & FLAGS.S) jsFlags += "s";
@@ -164,6 +239,19 @@ export class PyMatch extends PyObject {
     }
     throw new PyError("IndexError", "no such group");
   }
+  /** The group that closed last: the furthest end; of groups ending together, the outermost (lowest index). */
+  private lastIndex(): number | null {
+    let last: number | null = null;
+    let lastEnd = -1;
+    for (let i = 1; i <= this.pattern.compiled.groups; i++) {
+      const end = this.m.indices?.[i]?.[1];
+      if (end !== undefined && end > lastEnd) {
+        last = i;
+        lastEnd = end;
+      }
+    }
+    return last;
+  }
   group(g: unknown = 0): string | null {
     return this.m[this.index(g)] ?? null;
   }
@@ -202,10 +290,11 @@ export class PyMatch extends PyObject {
         return 0;
       case "endpos":
         return this.text.length;
-      case "lastindex": {
-        let last: number | null = null;
-        for (let i = 1; i <= groupsN; i++) if (this.m[i] !== undefined) last = i;
-        return last;
+      case "lastindex":
+        return this.lastIndex();
+      case "lastgroup": {
+        const last = this.lastIndex();
+        return Object.entries(this.pattern.compiled.names).find(([, i]) => i === last)?.[0] ?? null;
       }
     }
     return MISSING;
@@ -288,7 +377,7 @@ export class PyPattern extends PyObject {
   }
   override getAttr(name: string): unknown {
     const m = own(PATTERN_METHODS, name);
-    if (m) return new PyFunction(name, (args, kw) => m(this, args, kw));
+    if (m) return new PyFunction(name, (args, kw) => m(this, args, kw)).boundTo(this);
     if (name === "pattern") return this.pattern;
     if (name === "flags") return this.pyFlags | 32;
     if (name === "groups") return this.compiled.groups;

@@ -3,9 +3,9 @@
  */
 import { DATEUTIL_MODULE, PARSER_MODULE } from "./dateutil.ts";
 import { DATETIME_CLASS, DATE_CLASS, TIMEDELTA_CLASS, TIME_CLASS } from "./datetime.ts";
-import { typeError, valueError } from "./errors.ts";
+import { PyError, typeError, valueError } from "./errors.ts";
 import { RE_MODULE } from "./pyre.ts";
-import { MISSING, PyFunction, PyNamespace, PyObject, REQUIRED, isString, pyfn, strValue, tuple, typeName } from "./values.ts";
+import { MISSING, PyFunction, PyNamespace, PyObject, REQUIRED, bindArgs, isString, iterate, pyfn, strValue, tuple, typeName } from "./values.ts";
 
 /** lava's s3_split: accepts `s3://b/k`, `s3:b/k`, `/b/k` and `b/k`; the key loses leading/trailing `/`. */
 export function s3Split(s: string): [string, string] {
@@ -22,6 +22,12 @@ export function s3Split(s: string): [string, string] {
   if (!bucket) throw valueError(`Invalid S3 object name: ${rest}`);
   const key = slash < 0 ? "" : trimmed.slice(slash + 1).replace(/^\/+|\/+$/g, "");
   return [bucket, key];
+}
+
+/** s3_split's argument: it calls `s.startswith`, so a non-str fails with AttributeError. */
+function s3Text(v: unknown): string {
+  if (!isString(v)) throw new PyError("AttributeError", `'${typeName(v)}' object has no attribute 'startswith'`);
+  return strValue(v);
 }
 
 function text(v: unknown, fname: string): string {
@@ -74,7 +80,44 @@ export function normpath(p: string): string {
   return joined || ".";
 }
 
-const PATH_MODULE = new PyNamespace("module", "<module 'posixpath' from '/usr/lib/python3.11/posixpath.py'>", {
+function abspath(p: string): string {
+  return normpath(p.startsWith("/") ? p : joinPath(process.cwd(), p));
+}
+
+/** posixpath.relpath: relative to the process's working directory for relative arguments, as Python's is. */
+export function relpath(path: string, start: string): string {
+  if (!path) throw valueError("no path specified");
+  const startParts = abspath(start).split("/").filter((x) => x);
+  const pathParts = abspath(path).split("/").filter((x) => x);
+  let i = 0;
+  while (i < startParts.length && i < pathParts.length && startParts[i] === pathParts[i]) i++;
+  const rel = [...Array<string>(startParts.length - i).fill(".."), ...pathParts.slice(i)];
+  return rel.length ? rel.join("/") : ".";
+}
+
+/** posixpath.commonpath: the longest common sub-path, by whole components. */
+export function commonpath(paths: string[]): string {
+  if (!paths.length) throw valueError("commonpath() arg is an empty sequence");
+  const absolute = new Set(paths.map((p) => p.startsWith("/")));
+  if (absolute.size > 1) throw valueError("Can't mix absolute and relative paths");
+  const split = paths.map((p) => p.split("/").filter((c) => c && c !== "."));
+  const cmp = (a: string[], b: string[]): number => {
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] as string) < (b[i] as string) ? -1 : 1;
+    return a.length - b.length;
+  };
+  const s1 = split.reduce((a, b) => (cmp(a, b) <= 0 ? a : b));
+  const s2 = split.reduce((a, b) => (cmp(a, b) >= 0 ? a : b));
+  let common = s1;
+  for (let i = 0; i < s1.length; i++) {
+    if (s1[i] !== s2[i]) {
+      common = s1.slice(0, i);
+      break;
+    }
+  }
+  return (absolute.has(true) ? "/" : "") + common.join("/");
+}
+
+const PATH_MODULE = new PyNamespace("module", "<module 'posixpath' (frozen)>", {
   sep: "/",
   extsep: ".",
   curdir: ".",
@@ -93,15 +136,14 @@ const PATH_MODULE = new PyNamespace("module", "<module 'posixpath' from '/usr/li
   splitext: pyfn("splitext", [["p", REQUIRED]], (p) => tuple(splitext(text(p, "splitext")))),
   normpath: pyfn("normpath", [["path", REQUIRED]], (p) => normpath(text(p, "normpath"))),
   isabs: pyfn("isabs", [["s", REQUIRED]], (p) => text(p, "isabs").startsWith("/")),
-  abspath: pyfn("abspath", [["path", REQUIRED]], (p) => {
-    const s = text(p, "abspath");
-    return normpath(s.startsWith("/") ? s : joinPath(process.cwd(), s));
-  }),
+  abspath: pyfn("abspath", [["path", REQUIRED]], (p) => abspath(text(p, "abspath"))),
   expanduser: pyfn("expanduser", [["path", REQUIRED]], (p) => {
     const s = text(p, "expanduser");
     const home = process.env.HOME ?? "";
     return s === "~" ? home : s.startsWith("~/") ? home + s.slice(1) : s;
   }),
+  relpath: pyfn("relpath", [["path", REQUIRED], ["start", null]], (p, start) => relpath(text(p, "relpath"), start === null ? "." : text(start, "relpath"))),
+  commonpath: pyfn("commonpath", [["paths", REQUIRED]], (m) => commonpath(iterate(m).map((x) => text(x, "commonpath")))),
   commonprefix: pyfn("commonprefix", [["m", REQUIRED]], (m) => {
     const items = (Array.isArray(m) ? m : []).map((x) => text(x, "commonprefix"));
     if (!items.length) return "";
@@ -110,6 +152,11 @@ const PATH_MODULE = new PyNamespace("module", "<module 'posixpath' from '/usr/li
     return prefix;
   }),
 });
+
+// posixpath's functions are Python functions (`<function join at 0x...>`), not built-ins.
+for (const [name, fn] of Object.entries(PATH_MODULE.attrs)) {
+  if (fn instanceof PyFunction) PATH_MODULE.attrs[name] = new PyFunction(fn.name, fn.fn, fn.attrs, "function");
+}
 
 // ---------------------------------------------------------------------------------------------
 // uuid
@@ -150,9 +197,9 @@ export function makeUtils(): Map<string, unknown> {
     ["dateutil", DATEUTIL_MODULE],
     ["time", TIME_CLASS],
     ["parsedate", PARSER_MODULE],
-    ["s3bucket", new PyFunction("<lambda>", (args) => s3Split(text(args[0], "s3bucket"))[0], {}, "function")],
-    ["s3key", new PyFunction("<lambda>", (args) => s3Split(text(args[0], "s3key"))[1], {}, "function")],
-    ["uuid", new PyFunction("uuid4", () => new PyUUID(crypto.randomUUID()), {}, "function")],
+    ["s3bucket", new PyFunction("<lambda>", (args, kw) => s3Split(s3Text(bindArgs("<lambda>", [["s", REQUIRED]], args, kw)[0]))[0], {}, "function")],
+    ["s3key", new PyFunction("<lambda>", (args, kw) => s3Split(s3Text(bindArgs("<lambda>", [["s", REQUIRED]], args, kw)[0]))[1], {}, "function")],
+    ["uuid", new PyFunction("uuid4", (args, kw) => (bindArgs("uuid4", [], args, kw), new PyUUID(crypto.randomUUID())), {}, "function")],
     ["path", PATH_MODULE],
     ["re", RE_MODULE],
   ]);

@@ -4,6 +4,7 @@
  * None → null, list → array, tuple → array tagged with TUPLE, dict → Map (or a plain object supplied
  * by the caller), everything else (datetime, match objects, modules, callables) → PyObject.
  */
+import { objectAddress } from "./address.ts";
 import { PyError, typeError } from "./errors.ts";
 
 export type Kwargs = Record<string, unknown>;
@@ -78,13 +79,22 @@ export class PyFunction extends PyObject {
     super();
     this.pyType = pyType;
   }
+  /** The type name of the object a built-in method is bound to (`'abc'.upper`), for its repr. */
+  private owner: string | null = null;
+  /** Marks this function as a method bound to `self`: it prints as `<built-in method f of str object at 0x...>`. */
+  boundTo(self: unknown): this {
+    this.owner = typeName(self);
+    return this;
+  }
   override getAttr(name: string): unknown {
     if (Object.hasOwn(this.attrs, name)) return this.attrs[name];
     if (name === "__name__") return this.name;
     return MISSING;
   }
   repr(): string {
-    return this.pyType === "type" ? `<class '${this.name}'>` : `<built-in function ${this.name}>`;
+    if (this.pyType === "type") return `<class '${this.name}'>`;
+    if (this.owner !== null) return `<built-in method ${this.name} of ${this.owner} object at ${objectAddress(this)}>`;
+    return this.pyType === "function" ? `<function ${this.name} at ${objectAddress(this)}>` : `<built-in function ${this.name}>`;
   }
   call(args: unknown[], kwargs: Kwargs): unknown {
     return this.fn(args, kwargs);
@@ -225,6 +235,8 @@ export function num(v: unknown): number {
   if (typeof v === "number") return v;
   if (v instanceof PyFloat) return v.v;
   if (typeof v === "boolean") return v ? 1 : 0;
+  // A PyBigInt (bigint.ts) where only a number will do: its nearest float.
+  if (v instanceof PyObject && v.pyType === "int") return (v as PyObject & { toNumber(): number }).toNumber();
   throw typeError(`expected a number, got '${typeName(v)}'`);
 }
 
@@ -253,8 +265,27 @@ export function dictHas(d: PyDict, key: unknown): boolean {
   return d instanceof Map ? d.has(dictKey(key)) : typeof key === "string" && Object.hasOwn(d, key);
 }
 
+/**
+ * The key objects as written (a tuple, `True`, a date, `-0.0`) for Map entries whose lookup key is a
+ * normalised form: keys, items and reprs give them back, as Python keeps the first key inserted.
+ */
+const writtenKeys = new WeakMap<Map<unknown, unknown>, Map<unknown, unknown>>();
+
+function rememberKey(d: Map<unknown, unknown>, key: unknown, norm: unknown): void {
+  if (d.has(norm)) return;
+  const written = writtenKeys.get(d);
+  if (Object.is(norm, key)) written?.delete(norm);
+  else if (written) written.set(norm, key);
+  else writtenKeys.set(d, new Map([[norm, key]]));
+}
+
+function writtenKey(d: Map<unknown, unknown>, norm: unknown): unknown {
+  const written = writtenKeys.get(d);
+  return written?.has(norm) ? written.get(norm) : norm;
+}
+
 export function dictKeys(d: PyDict): unknown[] {
-  return d instanceof Map ? [...d.keys()] : Object.keys(d);
+  return d instanceof Map ? [...d.keys()].map((k) => writtenKey(d, k)) : Object.keys(d);
 }
 
 export function dictValues(d: PyDict): unknown[] {
@@ -262,7 +293,7 @@ export function dictValues(d: PyDict): unknown[] {
 }
 
 export function dictEntries(d: PyDict): [unknown, unknown][] {
-  return d instanceof Map ? [...d.entries()] : Object.entries(d);
+  return d instanceof Map ? [...d.entries()].map(([k, v]) => [writtenKey(d, k), v]) : Object.entries(d);
 }
 
 export function dictSize(d: PyDict): number {
@@ -270,8 +301,11 @@ export function dictSize(d: PyDict): number {
 }
 
 export function dictSet(d: PyDict, key: unknown, value: unknown): void {
-  if (d instanceof Map) d.set(dictKey(key), value);
-  else setOwn(d, typeof key === "string" ? key : str(key), value);
+  if (d instanceof Map) {
+    const norm = dictKey(key);
+    rememberKey(d, key, norm);
+    d.set(norm, value);
+  } else setOwn(d, typeof key === "string" ? key : str(key), value);
 }
 
 /**
@@ -283,8 +317,11 @@ export function setOwn(obj: object, key: string, value: unknown): void {
 }
 
 export function dictDelete(d: PyDict, key: unknown): void {
-  if (d instanceof Map) d.delete(dictKey(key));
-  else if (typeof key === "string") delete d[key];
+  if (d instanceof Map) {
+    const norm = dictKey(key);
+    writtenKeys.get(d)?.delete(norm);
+    d.delete(norm);
+  } else if (typeof key === "string") delete d[key];
 }
 
 /** Normalises keys so that equal Python values find the same Map entry. */
@@ -303,7 +340,7 @@ export function dictKey(key: unknown): unknown {
 
 export function newDict(entries: Iterable<[unknown, unknown]> = []): Map<unknown, unknown> {
   const m = new Map<unknown, unknown>();
-  for (const [k, v] of entries) m.set(dictKey(k), v);
+  for (const [k, v] of entries) dictSet(m, k, v);
   return m;
 }
 
@@ -352,7 +389,7 @@ export function iterate(v: unknown): unknown[] {
   if (Array.isArray(v)) return v;
   if (typeof v === "string") return Array.from(v);
   if (v instanceof Markup) return Array.from(v.s);
-  if (v instanceof Map) return [...v.keys()];
+  if (v instanceof Map) return dictKeys(v);
   if (isUndefined(v)) return [];
   if (v instanceof PyObject) {
     const items = v.iter();

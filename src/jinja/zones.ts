@@ -2,7 +2,7 @@
  * Time zone objects (tzinfo): fixed offsets (datetime.timezone, dateutil tzoffset/tzutc) and IANA
  * zones whose offsets come from the Intl API (dateutil tzfile/tzlocal).
  */
-import { PyObject } from "./values.ts";
+import { MISSING, PyObject } from "./values.ts";
 
 /** Wall-clock fields, months 1-12. */
 export interface Wall {
@@ -34,14 +34,25 @@ export function msToWall(ms: number): Wall {
   };
 }
 
+/** tzinfo methods (utcoffset, tzname, dst), installed by datetime.ts, which owns timedelta and datetime. */
+let tzMethods: ((tz: PyTzInfo, name: string) => unknown) | undefined;
+export function installTzMethods(fn: (tz: PyTzInfo, name: string) => unknown): void {
+  tzMethods = fn;
+}
+
 export abstract class PyTzInfo extends PyObject {
   /** Offset from UTC in seconds at the UTC instant `utcMs`. */
   abstract offsetAtUtc(utcMs: number): number;
-  /** Offset in seconds for a wall time (fold=0: the earlier of two, the pre-transition one in a gap). */
-  abstract offsetAtWall(w: Wall): number;
+  /** Offset in seconds for a wall time (fold=0: the earlier of two, the pre-transition one in a gap; fold=1 the others). */
+  abstract offsetAtWall(w: Wall, fold?: number): number;
   abstract nameAtUtc(utcMs: number): string | null;
+  /** dst() in seconds at the UTC instant, or null where Python's tzinfo returns None (datetime.timezone). */
+  abstract dstAtUtc(utcMs: number): number | null;
   override str(): string {
     return this.repr();
+  }
+  override getAttr(name: string): unknown {
+    return tzMethods ? tzMethods(this, name) : MISSING;
   }
 }
 
@@ -65,6 +76,9 @@ export class FixedTz extends PyTzInfo {
   }
   nameAtUtc(): string | null {
     return this.name;
+  }
+  dstAtUtc(): number | null {
+    return this.pyType === "datetime.timezone" ? null : 0;
   }
   override str(): string {
     return this.strForm ?? this.repr();
@@ -189,17 +203,24 @@ export class ZoneTz extends PyTzInfo {
   offsetAtUtc(utcMs: number): number {
     return zoneOffset(this.zone, utcMs);
   }
-  offsetAtWall(w: Wall): number {
+  offsetAtWall(w: Wall, fold = 0): number {
     const wallMs = wallToMs(w);
     const before = this.offsetAtUtc(wallMs - 86400000);
     const after = this.offsetAtUtc(wallMs + 86400000);
     const valid = [before, after].filter((o) => this.offsetAtUtc(wallMs - o * 1000) === o);
-    if (valid.length === 0) return before;
+    if (valid.length === 0) return fold ? after : before;
     // Ambiguous wall time: fold=0 picks the earlier instant, i.e. the larger offset.
-    return Math.max(...valid);
+    return fold ? Math.min(...valid) : Math.max(...valid);
   }
   nameAtUtc(utcMs: number): string {
     return zoneAbbrev(this.zone, utcMs, this.offsetAtUtc(utcMs));
+  }
+  /** The offset beyond the year's standard offset (the smaller of January's and July's). */
+  dstAtUtc(utcMs: number): number {
+    const y = new Date(utcMs).getUTCFullYear();
+    const jan = new Date(0).setUTCFullYear(y, 0, 1);
+    const jul = new Date(0).setUTCFullYear(y, 6, 1);
+    return this.offsetAtUtc(utcMs) - Math.min(this.offsetAtUtc(jan), this.offsetAtUtc(jul));
   }
   repr(): string {
     return this.label;

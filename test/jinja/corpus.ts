@@ -458,6 +458,7 @@ export const DECIMALS: string[] = [
   "{{ nums|sort }} {{ nums|max }} {{ nums|min }} {{ nums|sum }} {{ nums|sum(start=10) }} {{ [d, 1, 2.5]|sort }} {{ [n, 5]|unique|list }}",
   "{{ d|int }} {{ neg|int }} {{ (big / 1000000)|int }} {{ n|float }} {{ d|float }} {{ neg|abs }} {{ d|abs }} {{ tiny|float }}",
   "{{ d|round }} {{ half|round }} {{ neg|round(1) }} {{ big|round(2) }} {{ n|round(2) }} {{ d|round(0, 'ceil') }} {{ neg|round(1, 'floor') }} {{ d|round(1, 'floor') }}",
+  "{{ big|int }} {{ -big|int }} {{ '%d'|format(big) }} {{ '%i'|format(-big) }} {{ (big|int) + 1 }}",
   "{{ d|round(-1) }}",
   "{{ n|round(-1, 'ceil') }}",
   "{{ '%d'|format(d) }} {{ '%s'|format(d) }} {{ '%r'|format(d) }} {{ '%.3f'|format(d) }} {{ '%5.1f'|format(neg) }} {{ '%e'|format(big) }} {{ '%g'|format(tiny) }} {{ '%i'|format(neg) }}",

@@ -107,6 +107,7 @@ class RunLifecycle {
       jsonParameters: new Set(input.jsonKeys?.parameters ?? []),
       jsonGlobals: new Set(input.jsonKeys?.globals ?? []),
       jsonState: new Set(),
+      dispatchText: input.tsDispatchIso,
     };
   }
 

@@ -37,50 +37,85 @@ export interface ValueOrigin {
   jsonGlobals: ReadonlySet<string>;
   /** State ids whose current value came from a `json`/`secure` state item (the others are table values). */
   jsonState: ReadonlySet<string>;
+  /**
+   * `ts_dispatch` as the dispatch message wrote it, so the template value keeps the sender's offset (part
+   * of the origin, not of the job: a render request crosses to a worker thread by structured clone).
+   */
+  dispatchText?: string;
 }
 
 /** Every value from the table: numbers are Decimals throughout. */
 export const TABLE_ORIGIN: ValueOrigin = { jsonParameters: new Set(), jsonGlobals: new Set(), jsonState: new Set() };
 
-/** JSON-ish data to template values; Dates become Python-like aware datetimes (UTC for `*ustart`). */
-export function templateValue(value: unknown, key = ""): unknown {
-  return convert(value, key, false);
+/**
+ * One template datetime per JS Date and zone within a context: the original's job spec holds one
+ * `ts_start` object that is also `start` and `globals.lava.master_start`, and one `ts_ustart` that is
+ * also `globals.lava.*_ustart`, so `is sameas` and id-based comparisons hold between them.
+ */
+type DateMemo = Map<Date, Map<string, unknown>>;
+
+/** A Date as a template datetime: `*ustart` keys in dateutil's tzutc() (the original's `astimezone(UTC)`). */
+function dateValue(date: Date, key: string, memo: DateMemo): unknown {
+  const tz = USTART_KEYS.has(key) ? "tzutc" : LOCAL_TZ;
+  let byZone = memo.get(date);
+  if (!byZone) memo.set(date, (byZone = new Map()));
+  let value = byZone.get(tz);
+  if (value === undefined) byZone.set(tz, (value = engine().pyDateTime(date, tz)));
+  return value;
+}
+
+/** JSON-ish data to template values; Dates become Python-like aware datetimes (tzutc() for `*ustart`). */
+export function templateValue(value: unknown, key = "", memo: DateMemo = new Map()): unknown {
+  return convert(value, key, false, memo);
 }
 
 /** Table data to template values: as templateValue, with every number a Decimal (as boto3 returns them). */
-export function tableValue(value: unknown, key = ""): unknown {
-  return convert(value, key, true);
+export function tableValue(value: unknown, key = "", memo: DateMemo = new Map()): unknown {
+  return convert(value, key, true, memo);
 }
 
-function convert(value: unknown, key: string, decimals: boolean): unknown {
-  if (value instanceof Date) return engine().pyDateTime(value, USTART_KEYS.has(key) ? "UTC" : LOCAL_TZ);
-  if (Array.isArray(value)) return value.map((v) => convert(v, "", decimals));
+function convert(value: unknown, key: string, decimals: boolean, memo: DateMemo): unknown {
+  if (value instanceof Date) return dateValue(value, key, memo);
+  if (Array.isArray(value)) return value.map((v) => convert(v, "", decimals, memo));
   if (value !== null && typeof value === "object" && !(value instanceof Uint8Array)) {
     if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, convert(v, k, decimals)]));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) setOwn(out, k, convert(v, k, decimals, memo));
+    return out;
   }
   if (decimals && typeof value === "number" && Number.isFinite(value)) return engine().pyDecimal(value);
   return engine().fromJson(value);
 }
 
 /**
- * A map whose keys in `json` keep JSON numbers while the rest come from the table. Context maps are built
- * with Object.fromEntries: a key such as `__proto__` stays an ordinary key, never the map's prototype.
+ * A map whose keys in `json` keep JSON numbers while the rest come from the table. Context maps are written
+ * with own-property writes (setOwn): a key such as `__proto__` stays an ordinary key, never the map's prototype.
  */
-function mixedMap(map: Record<string, unknown>, json: ReadonlySet<string>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(map).map(([k, v]) => [k, json.has(k) ? templateValue(v, k) : tableValue(v, k)]));
+function mixedMap(map: Record<string, unknown>, json: ReadonlySet<string>, memo: DateMemo): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(map)) setOwn(out, k, json.has(k) ? templateValue(v, k, memo) : tableValue(v, k, memo));
+  return out;
 }
 
 /** `globals`: `lava` is built by the worker (iteration, times), the rest as their origin says. */
-function globalsView(globals: Record<string, unknown>, origin: ValueOrigin): Record<string, unknown> {
-  const out = mixedMap(globals, origin.jsonGlobals);
-  if ("lava" in globals) out.lava = templateValue(globals.lava, "lava");
+function globalsView(globals: Record<string, unknown>, origin: ValueOrigin, memo: DateMemo): Record<string, unknown> {
+  const out = mixedMap(globals, origin.jsonGlobals, memo);
+  if ("lava" in globals) out.lava = templateValue(globals.lava, "lava", memo);
   return out;
 }
 
 /** `state`: defaults are job-spec (table) values; loaded values are Decimals only from `raw` items. */
-function stateView(state: Record<string, unknown>, origin: ValueOrigin): Record<string, unknown> {
-  return mixedMap(state, origin.jsonState);
+function stateView(state: Record<string, unknown>, origin: ValueOrigin, memo: DateMemo): Record<string, unknown> {
+  return mixedMap(state, origin.jsonState, memo);
+}
+
+/**
+ * `job.ts_dispatch` as the original's worker reads it, with dateutil.parser.parse: a non-zero offset
+ * becomes a nameless fixed offset (`tzoffset(None, 39600)`), zero offset tzutc().
+ */
+function dispatchValue(job: AugmentedJob, origin: ValueOrigin, memo: DateMemo): unknown {
+  const text = origin.dispatchText;
+  return typeof text === "string" ? engine().dateutilParse(text) : tableValue(job.ts_dispatch, "ts_dispatch", memo);
 }
 
 /**
@@ -96,28 +131,30 @@ export function jsonStateIds(state: Record<string, unknown>): ReadonlySet<string
 }
 
 /** The augmented job as the original's templates see it. */
-function jobView(job: AugmentedJob, origin: ValueOrigin, globals: Record<string, unknown>, state: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(job).map(([k, v]) => {
-      if (k === "parameters") return [k, mixedMap(job.parameters, origin.jsonParameters)];
-      if (k === "globals") return [k, globals];
-      if (k === "state") return [k, state];
-      return [k, tableValue(v, k)];
-    }),
-  );
+function jobView(job: AugmentedJob, origin: ValueOrigin, globals: Record<string, unknown>, state: Record<string, unknown>, memo: DateMemo): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(job)) {
+    if (k === "parameters") setOwn(out, k, mixedMap(job.parameters, origin.jsonParameters, memo));
+    else if (k === "globals") setOwn(out, k, globals);
+    else if (k === "state") setOwn(out, k, state);
+    else if (k === "ts_dispatch") setOwn(out, k, dispatchValue(job, origin, memo));
+    else setOwn(out, k, tableValue(v, k, memo));
+  }
+  return out;
 }
 
 export type ContextKind = "job" | "enabled" | "action";
 
 /** Names shared by every run context: globals, job, realm, start, state, ustart, utils. */
 function baseContext(job: AugmentedJob, realm: RealmInfo, origin: ValueOrigin): Record<string, unknown> {
-  const globals = globalsView(job.globals, origin);
-  const state = stateView(job.state, origin);
+  const memo: DateMemo = new Map();
+  const globals = globalsView(job.globals, origin, memo);
+  const state = stateView(job.state, origin, memo);
   return {
     globals,
-    job: jobView(job, origin, globals, state),
+    job: jobView(job, origin, globals, state, memo),
     realm: tableValue(realm),
-    start: engine().pyDateTime(job.ts_start, LOCAL_TZ),
+    start: dateValue(job.ts_start, "ts_start", memo),
     state,
     ustart: engine().pyDateTime(job.ts_ustart, "UTC"),
     utils: engine().makeUtils(),
@@ -177,4 +214,9 @@ export function rebuildTemplateError(cls: "TemplateError" | "TemplateSyntaxError
   if (cls === "UndefinedError") return new j.UndefinedError(detail, pos);
   if (cls === "TemplateSyntaxError") return new j.TemplateSyntaxError(detail, pos, pyType);
   return new j.TemplateError(detail, pos, pyType);
+}
+
+/** `obj[key] = value` as an own data property: no key (`__proto__`) reaches a prototype. */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
 }
