@@ -9,9 +9,8 @@
 import { parseDuration } from "../core/config.ts";
 import { rememberSecret } from "../core/secrets.ts";
 import { errorText } from "../core/error-text.ts";
-import type { Ports } from "../ports/index.ts";
 import { applicationName, roleSessionName } from "./appname.ts";
-import { TtlCache } from "./cache.ts";
+import { ownedCache, type TtlCache } from "./cache.ts";
 import { connectionError, connectionParameter } from "./params.ts";
 import { connectionDir, shQuote, writeScript, writeSecretFile } from "./scripts.ts";
 import { checkConnection, getConnectionSpec } from "./spec.ts";
@@ -29,15 +28,10 @@ export interface AwsConnection {
   region?: string;
 }
 
-const caches = new WeakMap<Ports, TtlCache<AwsConnection>>();
+const caches = new WeakMap<object, TtlCache<AwsConnection>>();
 
 function cacheFor(ctx: ConnectorContext): TtlCache<AwsConnection> {
-  let cache = caches.get(ctx.ports);
-  if (!cache) {
-    cache = new TtlCache(ctx.config.int("AWS_ACCESS_KEY_CACHE_SIZE"), ctx.config.seconds("AWS_ACCESS_KEY_CACHE_TTL") * 1000);
-    caches.set(ctx.ports, cache);
-  }
-  return cache;
+  return ownedCache(caches, ctx.ports, ctx.config.int("AWS_ACCESS_KEY_CACHE_SIZE"), ctx.config.seconds("AWS_ACCESS_KEY_CACHE_TTL") * 1000);
 }
 
 /** The credentials an `aws` connection item gives (cached by conn_id). */

@@ -3,8 +3,8 @@ export class TtlCache<V> {
   private readonly entries = new Map<string, { value: V; expires: number }>();
 
   constructor(
-    private readonly maxSize: number,
-    private readonly ttlMs: number,
+    readonly maxSize: number,
+    readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -28,4 +28,17 @@ export class TtlCache<V> {
   clear(): void {
     this.entries.clear();
   }
+}
+
+/**
+ * One cache per owner (a backend's ports), rebuilt when the size or lifetime asked for changes (a config
+ * reloaded between runs, or tests with their own settings).
+ */
+export function ownedCache<V>(caches: WeakMap<object, TtlCache<V>>, owner: object, maxSize: number, ttlMs: number): TtlCache<V> {
+  let cache = caches.get(owner);
+  if (!cache || cache.maxSize !== maxSize || cache.ttlMs !== ttlMs) {
+    cache = new TtlCache<V>(maxSize, ttlMs);
+    caches.set(owner, cache);
+  }
+  return cache;
 }

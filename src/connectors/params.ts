@@ -3,21 +3,15 @@
  * cached per backend for PARAM_CACHE_TTL, at most PARAM_CACHE_SIZE of them, as the original caches them:
  * a worker running many jobs on one connection asks SSM once every few minutes, not once per job.
  */
-import type { ParameterPort } from "../ports/index.ts";
 import { rememberSecret } from "../core/secrets.ts";
 import { errorText } from "../core/error-text.ts";
-import { TtlCache } from "./cache.ts";
+import { ownedCache, type TtlCache } from "./cache.ts";
 import { ConnectionError, type ConnectionSpec, type ConnectorContext } from "./types.ts";
 
-const caches = new WeakMap<ParameterPort, TtlCache<string>>();
+const caches = new WeakMap<object, TtlCache<string>>();
 
 function cacheFor(ctx: ConnectorContext): TtlCache<string> {
-  let cache = caches.get(ctx.ports.params);
-  if (!cache) {
-    cache = new TtlCache(ctx.config.int("PARAM_CACHE_SIZE"), ctx.config.seconds("PARAM_CACHE_TTL") * 1000);
-    caches.set(ctx.ports.params, cache);
-  }
-  return cache;
+  return ownedCache(caches, ctx.ports.params, ctx.config.int("PARAM_CACHE_SIZE"), ctx.config.seconds("PARAM_CACHE_TTL") * 1000);
 }
 
 /** The decrypted value of SSM parameter `name`; failures name the parameter, never a value. */

@@ -7,6 +7,7 @@ import { LavaConfig } from "../../src/core/config.ts";
 import { realmTable } from "../../src/core/names.ts";
 import { trackSecrets } from "../../src/core/secrets.ts";
 import type { ConnectorContext } from "../../src/connectors/types.ts";
+import type { Item } from "../../src/ports/index.ts";
 
 export const REALM = "test";
 
@@ -26,7 +27,7 @@ export async function openConnHarness(): Promise<ConnHarness> {
     ports,
     root,
     ctx: (config = {}) => ({ ports, realm: REALM, config: new LavaConfig(config, {}), jobId: "test/job" }),
-    putConnection: (item) => ports.tables.put(realmTable(REALM, "connections"), item),
+    putConnection: (item) => ports.tables.put(realmTable(REALM, "connections"), item as Item),
     async close() {
       await ports.close();
       rmSync(root, { recursive: true, force: true });
