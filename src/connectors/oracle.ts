@@ -33,7 +33,7 @@ async function oracleConnect(conn: SqlConnection, _ctx: ConnectorContext, opts: 
     connectTimeout: conn.timeout ?? CONNECT_TIMEOUT_SECONDS,
     ...(conn.edition ? { edition: conn.edition } : {}),
   });
-  return new OracleSession(connection, opts.autocommit ?? false);
+  return new OracleSession(connection, opts.autocommit ?? true);
 }
 
 class OracleSession implements SqlSession {
