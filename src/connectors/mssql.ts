@@ -7,7 +7,7 @@
 import mssql from "mssql";
 import type { SqlRows, SqlSession } from "../ports/index.ts";
 import { connectionDir, shQuote, writeScript } from "./scripts.ts";
-import { CONNECT_TIMEOUT_SECONDS } from "./sql.ts";
+import { connectTimeout } from "./sql.ts";
 import { checkEnabled } from "./spec.ts";
 import type { ConnectionSpec, Connector, ConnectorContext, SqlConnectOptions, SqlConnection } from "./types.ts";
 
@@ -25,7 +25,7 @@ export function mssqlConfig(conn: SqlConnection, opts: SqlConnectOptions): mssql
     user: conn.user,
     password: conn.password,
     ...(conn.database ? { database: conn.database } : {}),
-    connectionTimeout: (conn.timeout ?? CONNECT_TIMEOUT_SECONDS) * 1000,
+    connectionTimeout: connectTimeout(conn) * 1000,
     pool: { max: 1, min: 0 },
     options: {
       encrypt: false,

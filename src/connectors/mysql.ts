@@ -14,7 +14,7 @@ import type { Connection, FieldPacket, ResultSetHeader } from "mysql2";
 import type { SqlRows, SqlSession } from "../ports/index.ts";
 import { connectionError } from "./params.ts";
 import { connectionDir, shQuote, writeScript, writeSecretFile } from "./scripts.ts";
-import { CONNECT_TIMEOUT_SECONDS, resolveSqlConnection } from "./sql.ts";
+import { CONNECT_TIMEOUT_SECONDS, connectTimeout, resolveSqlConnection } from "./sql.ts";
 import type { ConnectionSpec, Connector, ConnectorContext, SqlConnectOptions, SqlConnection } from "./types.ts";
 
 export const mysqlConnector: Connector = {
@@ -38,7 +38,7 @@ async function mysqlConnect(conn: SqlConnection, ctx: ConnectorContext, opts: Sq
     password: conn.password,
     ...(conn.database ? { database: conn.database } : {}),
     ...(ssl ? { ssl } : {}),
-    connectTimeout: CONNECT_TIMEOUT_SECONDS * 1000,
+    connectTimeout: connectTimeout(conn) * 1000,
     ...(opts.applicationName ? { connectAttributes: { program_name: opts.applicationName } } : {}),
     ...(conn.iamToken ? { authPlugins: { mysql_clear_password: () => () => Buffer.from(`${conn.password}\0`) } } : {}),
   });

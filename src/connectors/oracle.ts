@@ -11,7 +11,7 @@
 import oracledb from "oracledb";
 import type { SqlRows, SqlSession } from "../ports/index.ts";
 import { connectionDir, shQuote, writeScript, writeSecretFile } from "./scripts.ts";
-import { CONNECT_TIMEOUT_SECONDS, resolveSqlConnection } from "./sql.ts";
+import { connectTimeout, resolveSqlConnection } from "./sql.ts";
 import type { ConnectionSpec, Connector, ConnectorContext, SqlConnectOptions, SqlConnection } from "./types.ts";
 
 export const oracleConnector: Connector = {
@@ -30,7 +30,7 @@ async function oracleConnect(conn: SqlConnection, _ctx: ConnectorContext, opts: 
     user: conn.user,
     password: conn.password,
     connectString: oracleDsn(conn),
-    connectTimeout: conn.timeout ?? CONNECT_TIMEOUT_SECONDS,
+    connectTimeout: connectTimeout(conn),
     ...(conn.edition ? { edition: conn.edition } : {}),
   });
   return new OracleSession(connection, opts.autocommit ?? true);

@@ -17,7 +17,7 @@ import { connAppNameContext } from "../jinja/contexts.ts";
 import { cleanApplicationName } from "./appname.ts";
 import { connectionError } from "./params.ts";
 import { connectionDir, shQuote, writeScript, writeSecretFile } from "./scripts.ts";
-import { CONNECT_TIMEOUT_SECONDS, resolveSqlConnection } from "./sql.ts";
+import { connectTimeout, resolveSqlConnection } from "./sql.ts";
 import type { ConnectionSpec, Connector, ConnectorContext, SqlConnectOptions, SqlConnection } from "./types.ts";
 
 /** psql does not take longer passwords from a pgpass file (the original's measure). */
@@ -41,7 +41,7 @@ export async function postgresConnect(conn: SqlConnection, _ctx: ConnectorContex
     password: conn.password,
     ssl: conn.ssl || conn.iamToken ? "require" : false,
     max: 1,
-    connect_timeout: CONNECT_TIMEOUT_SECONDS,
+    connect_timeout: connectTimeout(conn),
     onnotice: () => {},
     connection: opts.applicationName ? { application_name: opts.applicationName } : {},
   });
@@ -90,7 +90,7 @@ class PostgresSession implements SqlSession {
 export async function postgresScript(item: ConnectionSpec, workdir: string, ctx: ConnectorContext): Promise<string> {
   const conn = await resolveSqlConnection(item, ctx);
   const dir = connectionDir(workdir);
-  const sslMode = conn.ssl ? "require" : "prefer";
+  const sslMode = conn.ssl || conn.iamToken ? "require" : "prefer";
   const args = [
     `-h ${shQuote(conn.host)}`,
     `-p ${conn.port}`,

@@ -6,7 +6,7 @@
 import { connectionError } from "./params.ts";
 import type { ConnectionSpec, ConnectorContext } from "./types.ts";
 
-export async function rdsCredentials(spec: ConnectionSpec, ctx: ConnectorContext): Promise<{ user: string; password: string }> {
+export async function rdsCredentials(spec: ConnectionSpec, ctx: ConnectorContext): Promise<{ user: string; password: string; iamToken: true }> {
   if (typeof spec.user !== "string" || !spec.user) throw connectionError(spec, ctx, "user must be specified for IAM authentication");
   const token = await ctx.ports.credentials.rdsAuthToken({
     host: String(spec.host),
@@ -14,5 +14,5 @@ export async function rdsCredentials(spec: ConnectionSpec, ctx: ConnectorContext
     user: spec.user,
     ...(typeof spec.region === "string" ? { region: spec.region } : {}),
   });
-  return { user: spec.user, password: token };
+  return { user: spec.user, password: token, iamToken: true };
 }

@@ -52,7 +52,8 @@ export function sqlDialect(type: string): SqlDialect | undefined {
   return undefined;
 }
 
-type CredentialGetter = (spec: ConnectionSpec, ctx: ConnectorContext) => Promise<{ user: string; password: string }>;
+/** `iamToken`: the password is an RDS auth token, which must only travel over SSL. */
+type CredentialGetter = (spec: ConnectionSpec, ctx: ConnectorContext) => Promise<{ user: string; password: string; iamToken?: boolean }>;
 
 /** Types that can make a password when the item has none. */
 const CREDENTIAL_GETTERS: Record<string, CredentialGetter> = {
@@ -79,7 +80,7 @@ const SECRET_FIELDS: Record<string, string> = {
 };
 
 /** Fills in the item's credentials in the original's order; returns the expanded copy. */
-export async function expandSqlSpec(item: ConnectionSpec, ctx: ConnectorContext): Promise<ConnectionSpec> {
+export async function expandSqlSpec(item: ConnectionSpec, ctx: ConnectorContext): Promise<{ spec: ConnectionSpec; iamToken: boolean }> {
   const spec: ConnectionSpec = { ...item };
   if ("password" in spec) spec.password = await connectionParameter(spec, ctx, spec.password, "password");
   if ("secret_id" in spec) {
@@ -96,6 +97,7 @@ export async function expandSqlSpec(item: ConnectionSpec, ctx: ConnectorContext)
   if (!dialect) throw connectionError(spec, ctx, `Unsupported connection type - ${spec.type}`);
   spec.port = portNumber(spec, ctx);
   spec.subtype = spec.subtype === undefined ? SUBTYPES[dialect].default : String(spec.subtype).toLowerCase();
+  let iamToken = false;
   if (!("password" in spec)) {
     const getter = CREDENTIAL_GETTERS[spec.type];
     if (!getter) throw connectionError(spec, ctx, "Password must be specified");
@@ -109,10 +111,10 @@ export async function expandSqlSpec(item: ConnectionSpec, ctx: ConnectorContext)
     rememberSecret(creds.password);
     spec.user = creds.user;
     spec.password = creds.password;
-    spec.iam_token = true;
+    iamToken = creds.iamToken === true;
   }
   for (const f of ["user", "password"]) if (spec[f] === undefined || spec[f] === null || spec[f] === "") throw connectionError(spec, ctx, `Missing keys: ${f}`);
-  return spec;
+  return { spec, iamToken };
 }
 
 function portNumber(spec: ConnectionSpec, ctx: ConnectorContext): number {
@@ -123,7 +125,7 @@ function portNumber(spec: ConnectionSpec, ctx: ConnectorContext): number {
 
 /** An SQL item as a typed connection (credentials resolved). */
 export async function resolveSqlConnection(item: ConnectionSpec, ctx: ConnectorContext): Promise<SqlConnection> {
-  const spec = await expandSqlSpec(item, ctx);
+  const { spec, iamToken } = await expandSqlSpec(item, ctx);
   const dialect = sqlDialect(spec.type)!;
   const subtype = String(spec.subtype);
   if (!SUBTYPES[dialect].accepted.includes(subtype)) {
@@ -140,7 +142,7 @@ export async function resolveSqlConnection(item: ConnectionSpec, ctx: ConnectorC
     database: opt("database"),
     user: String(spec.user),
     password: String(spec.password),
-    iamToken: spec.iam_token === true || String(spec.password).includes("X-Amz-Credential="),
+    iamToken: iamToken || String(spec.password).includes("X-Amz-Credential="),
     ssl: flag(spec.ssl),
     caCert: opt("ca_cert"),
     serviceName: opt("service_name"),
@@ -181,3 +183,8 @@ export async function connectSql(item: ConnectionSpec, ctx: ConnectorContext, op
 
 /** Connect timeout for every network driver, as the original's mysql client wrapper uses. */
 export const CONNECT_TIMEOUT_SECONDS = 10;
+
+/** The item's `timeout` (seconds; the original reads it for mssql only) when positive, else CONNECT_TIMEOUT_SECONDS. */
+export function connectTimeout(conn: SqlConnection): number {
+  return conn.timeout !== undefined && Number.isFinite(conn.timeout) && conn.timeout > 0 ? conn.timeout : CONNECT_TIMEOUT_SECONDS;
+}

@@ -238,3 +238,19 @@ describe("no server here: SQL Server and Oracle", () => {
     expect(e.message).not.toContain(PG_PASSWORD);
   });
 });
+
+describe("bounded connect timeout", () => {
+  test("a server that accepts and never answers: every network driver gives up after the timeout, naming the address", async () => {
+    const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const base = { enabled: true, host: "127.0.0.1", port: server.port, user: "u", password: "/lava/test/pg", database: "d", timeout: 2 };
+      const errors = await Promise.all(["postgres", "mariadb", "mssql", "oracle"].map((type) => rejection(connectSql({ conn_id: `${type}-silent`, type, ...base }, h.ctx()))));
+      for (const [i, type] of ["postgres", "mariadb", "mssql", "oracle"].entries()) {
+        expect(errors[i]).toBeInstanceOf(ConnectionError);
+        expect(errors[i]!.message).toStartWith(`Connection ${type}-silent: Cannot connect to ${type} database at 127.0.0.1:${server.port}: `);
+      }
+    } finally {
+      server.stop(true);
+    }
+  });
+});
