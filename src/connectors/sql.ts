@@ -113,7 +113,7 @@ export async function expandSqlSpec(item: ConnectionSpec, ctx: ConnectorContext)
     spec.password = creds.password;
     iamToken = creds.iamToken === true;
   }
-  for (const f of ["user", "password"]) if (spec[f] === undefined || spec[f] === null || spec[f] === "") throw connectionError(spec, ctx, `Missing keys: ${f}`);
+  for (const f of ["user", "password"]) if (spec[f] === undefined || spec[f] === null) throw connectionError(spec, ctx, `Missing keys: ${f}`);
   return { spec, iamToken };
 }
 

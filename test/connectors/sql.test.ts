@@ -254,3 +254,27 @@ describe("bounded connect timeout", () => {
     }
   });
 });
+
+describe("a cursor left early", () => {
+  const queries: Record<string, [string, boolean]> = {
+    pg: ["SELECT n FROM generate_series(1, 100000) AS n", pgUp],
+    my: ["SELECT seq FROM seq_1_to_100000", myUp],
+    lite: ["WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 100000) SELECT n FROM c", true],
+  };
+  test.each(Object.keys(queries))("%s: the session stays usable", async (connId) => {
+    const [sql, up] = queries[connId]!;
+    if (!up) return;
+    const db = await getSqlConnection(connId, h.ctx());
+    try {
+      let seen = 0;
+      for await (const batch of db.cursor(sql, 10)) {
+        seen += batch.rows.length;
+        if (seen >= 20) break;
+      }
+      expect(seen).toBe(20);
+      expect((await db.query("SELECT 1 AS one")).rows).toEqual([[1]]);
+    } finally {
+      await db.close();
+    }
+  });
+});
