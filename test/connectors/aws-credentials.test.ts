@@ -1,7 +1,8 @@
 /**
  * Credentials that only AWS can give, on moto_server through the aws backend: STS AssumeRole for `aws`
  * connections (with the access-key cache), RDS IAM auth tokens (signed locally by @aws-sdk/rds-signer) and
- * Redshift GetClusterCredentials. Redshift Serverless has no moto emulation: not tested here.
+ * Redshift GetClusterCredentials. Redshift Serverless has no moto emulation: its GetCredentials is answered
+ * by a small stub server on loopback that records what the SDK sent.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SSMClient, PutParameterCommand } from "@aws-sdk/client-ssm";
@@ -10,7 +11,7 @@ import { openAwsPorts, type AwsPorts } from "../../src/adapters/aws/index.ts";
 import { LavaConfig } from "../../src/core/config.ts";
 import { scrubSecrets, trackSecrets } from "../../src/core/secrets.ts";
 import { awsCredentials, clearAwsKeyCache } from "../../src/connectors/aws.ts";
-import { resolveSqlConnection } from "../../src/connectors/sql.ts";
+import { connectSql, resolveSqlConnection } from "../../src/connectors/sql.ts";
 import type { ConnectorContext } from "../../src/connectors/types.ts";
 import { needs } from "../support/availability.ts";
 import { emulatorsPresent, sdkConfig, startAwsEmulators, type AwsEmulators } from "../support/emulators.ts";
@@ -83,5 +84,47 @@ describe.if(present)("AWS credentials on moto", () => {
     expect(scrubSecrets(conn.password)).toBe("********");
     const missing = { ...item, conn_id: "rs2", host: "nosuchcluster.abc" };
     await expect(resolveSqlConnection(missing, ctx())).rejects.toThrow("Connection rs2: Cannot get IAM credentials: ");
+  });
+
+  test("mysql-rds with an IAM token but no ssl: refused before anything is sent", async () => {
+    const item = { conn_id: "myrds", type: "mysql-rds", enabled: true, host: "127.0.0.1", port: 3306, user: "lava_app", database: "d" };
+    await expect(connectSql(item, ctx())).rejects.toThrow("Connection myrds: SSL is required with IAM database authentication");
+  });
+
+  test("redshift-serverless: AssumeRole (moto) then GetCredentials as that role on the host's workgroup", async () => {
+    const seen: { target: string | null; auth: string; body: Record<string, unknown> }[] = [];
+    const stub = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        seen.push({ target: req.headers.get("x-amz-target"), auth: req.headers.get("authorization") ?? "", body: (await req.json()) as Record<string, unknown> });
+        return Response.json({ dbUser: "IAMR:lava-test", dbPassword: "serverless-password-77", expiration: 1_900_000_000 }, { headers: { "content-type": "application/x-amz-json-1.1" } });
+      },
+    });
+    const sports = trackSecrets(await openAwsPorts({ env: { ...emu.env, AWS_ENDPOINT_URL_REDSHIFT_SERVERLESS: `http://127.0.0.1:${stub.port}` } }));
+    try {
+      const item = {
+        conn_id: "rss",
+        type: "redshift-serverless",
+        enabled: true,
+        host: "lavawg.123456789012.us-east-1.redshift-serverless.amazonaws.com",
+        port: 5439,
+        database: "dev",
+        role_arn: "arn:aws:iam::123456789012:role/lava-rs",
+        password_duration: "20m",
+      };
+      const conn = await resolveSqlConnection(item, { ports: sports, realm: "test", config: new LavaConfig({}, {}), jobId: "j/1" });
+      expect([conn.user, conn.password]).toEqual(["IAMR:lava-test", "serverless-password-77"]);
+      expect(scrubSecrets("serverless-password-77")).toBe("********");
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.target).toBe("RedshiftServerless.GetCredentials");
+      expect(seen[0]!.body).toEqual({ dbName: "dev", workgroupName: "lavawg", durationSeconds: 1200 });
+      // Signed with the assumed role's keys (moto's), not the worker's ("test").
+      expect(seen[0]!.auth).toContain("Credential=");
+      expect(seen[0]!.auth).not.toContain("Credential=test/");
+    } finally {
+      await sports.close();
+      stub.stop(true);
+    }
   });
 });
