@@ -1,10 +1,13 @@
 /**
- * The `connections` parameter of exe and pkg jobs: for each `label: conn_id`, the job's process gets
- * `LAVA_CONNID_<LABEL>` (the id) and `LAVA_CONN_<LABEL>` (the path of an executable giving that connection).
+ * The `connections` parameter of cmd, exe and pkg jobs: for each `label: conn_id`, the job's process gets
+ * `LAVA_CONNID_<LABEL>` (the id) and `LAVA_CONN_<LABEL>` (the path of an executable giving that connection,
+ * written into a `conn.*` directory of the run directory, so it is removed with it).
  */
 import { JobFailure, type JobRun } from "../handlers/types.ts";
 import { connectorTypes } from "./registry.ts";
 import { getConnectionSpec } from "./spec.ts";
+import { ConnectionError } from "./types.ts";
+import { errorText } from "../core/error-text.ts";
 
 export async function connectionEnvironment(run: JobRun, connections: unknown): Promise<Record<string, string>> {
   if (connections === undefined) return {};
@@ -23,19 +26,19 @@ export async function connectionEnvironment(run: JobRun, connections: unknown): 
 
 async function connectorScript(run: JobRun, connId: string): Promise<string> {
   const realm = run.realm.realm;
-  let spec;
   try {
-    spec = await getConnectionSpec(run.ports, realm, connId);
+    const spec = await getConnectionSpec(run.ports, realm, connId);
+    if (!spec.enabled) throw new JobFailure(`Connection ${connId}: Not enabled`);
+    const load = connectorTypes[spec.type];
+    if (!load) throw new JobFailure(`${connId}: Unsupported connection type - ${spec.type}`);
+    const connector = await load();
+    if (!connector.cliScript) {
+      throw new JobFailure(`Connection ${connId}: connector scripts (LAVA_CONN_*) for type "${spec.type}" are not yet supported`);
+    }
+    return await connector.cliScript(spec, run.runDir, { ports: run.ports, realm, config: run.config, jobId: run.job.job_id });
   } catch (e) {
-    throw new JobFailure((e as Error).message);
+    if (e instanceof JobFailure) throw e;
+    if (e instanceof ConnectionError) throw new JobFailure(e.message);
+    throw new JobFailure(`Connection ${connId}: ${errorText(e)}`);
   }
-  if (!spec.enabled) throw new JobFailure(`Connection ${connId}: Not enabled`);
-  const load = connectorTypes[spec.type];
-  const connector = load ? await load() : undefined;
-  if (!connector?.cliScript) {
-    throw new JobFailure(
-      `Connection ${connId}: connector scripts (LAVA_CONN_*) for type "${spec.type}" are not yet supported`,
-    );
-  }
-  return connector.cliScript(spec, run.runDir, { ports: run.ports, realm, config: run.config });
 }

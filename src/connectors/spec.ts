@@ -30,11 +30,12 @@ export function checkConnection(
   realm: string,
   types: readonly string[],
   required: readonly string[],
-  optional: readonly string[],
+  /** Null: any other field is allowed. */
+  optional: readonly string[] | null,
 ): void {
   const context = { realm, conn_id: spec.conn_id };
   try {
-    dictCheck(spec, [...CONNECTION_REQUIRED_FIELDS, ...required], [...CONNECTION_OPTIONAL_FIELDS, ...optional], true);
+    dictCheck(spec, [...CONNECTION_REQUIRED_FIELDS, ...required], optional && [...CONNECTION_OPTIONAL_FIELDS, ...optional], true);
   } catch (e) {
     throw new ConnectionError(`Connection ${spec.conn_id}: ${(e as Error).message}`, context);
   }
@@ -43,4 +44,9 @@ export function checkConnection(
     throw new ConnectionError(`Connection ${spec.conn_id}: Must be of type ${wanted} not "${spec.type}"`, context);
   }
   if (!spec.enabled) throw new ConnectionError(`Connection ${spec.conn_id}: Not enabled`, context);
+}
+
+/** Refuses a disabled connection. */
+export function checkEnabled(spec: ConnectionSpec, realm: string): void {
+  if (!spec.enabled) throw new ConnectionError(`Connection ${spec.conn_id}: Not enabled`, { realm, conn_id: spec.conn_id });
 }

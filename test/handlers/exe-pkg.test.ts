@@ -114,13 +114,13 @@ describe("exe", () => {
     expect(err.message).toBe("Only single string payloads are supported for exe jobs");
   });
 
-  test("connections: bad labels refused; connector scripts (LAVA_CONN_*) not supported yet", async () => {
+  test("connections: bad labels refused; a connection without credentials fails naming it", async () => {
     const bad = await failure(exeJob.run(h.jobRun({ type: "exe", payload: "exe/env.sh", parameters: { connections: { "bad-label": "pg1" } } })));
     expect(bad.message).toBe("Bad connection label: bad-label");
     const missing = await failure(exeJob.run(h.jobRun({ type: "exe", payload: "exe/env.sh", parameters: { connections: { db: "nope" } } })));
     expect(missing.message).toBe("nope: No such connection");
     const unsupported = await failure(exeJob.run(h.jobRun({ type: "exe", payload: "exe/env.sh", parameters: { connections: { db: "pg1" } } })));
-    expect(unsupported.message).toBe('Connection pg1: connector scripts (LAVA_CONN_*) for type "postgres" are not yet supported');
+    expect(unsupported.message).toBe("Connection pg1: Password must be specified");
   });
 });
 

@@ -24,7 +24,10 @@ export type ServiceId =
   | "SECRETS_MANAGER"
   | "KMS"
   | "EVENTBRIDGE"
-  | "SES";
+  | "SES"
+  | "STS"
+  | "REDSHIFT"
+  | "REDSHIFT_SERVERLESS";
 
 export interface AwsSettings {
   /** Undefined lets the SDK resolve it from the profile's config. */
@@ -48,6 +51,9 @@ const SERVICE_IDS: ServiceId[] = [
   "KMS",
   "EVENTBRIDGE",
   "SES",
+  "STS",
+  "REDSHIFT",
+  "REDSHIFT_SERVERLESS",
 ];
 
 function truthy(value: string | undefined): boolean {

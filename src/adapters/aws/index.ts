@@ -43,6 +43,8 @@ import {
   SesEmailPort,
   SnsNotificationPort,
 } from "./services.ts";
+import { AwsCredentialsPort } from "./credentials.ts";
+import { bunSqlite } from "../common/sqlite-driver.ts";
 
 export type { RequestStats } from "./clients.ts";
 export { mapAwsError } from "./errors.ts";
@@ -182,6 +184,8 @@ export async function openAwsPorts(opts: AwsPortsOptions = {}): Promise<AwsPorts
     params: new AwsParameterPort(ssm, secrets, kms),
     eventBus: new EventBridgePort(eventBridge),
     email: new SesEmailPort(ses),
+    credentials: new AwsCredentialsPort(settings, pool),
+    sqlite: bunSqlite,
     stats: () => pool.counter.snapshot(),
     requestCount: () => pool.counter.total(),
     resetStats: () => pool.counter.reset(),

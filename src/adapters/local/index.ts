@@ -22,6 +22,8 @@ import { LocalQueue } from "./queue.ts";
 import { LocalEmail, LocalEventBus, LocalMetrics, LocalNotifications, LocalParameters, type DebugLog } from "./services.ts";
 import { LocalTableStore } from "./tables.ts";
 import { Wakeup } from "./wakeup.ts";
+import { LocalCredentials } from "./credentials.ts";
+import { bunSqlite } from "../common/sqlite-driver.ts";
 
 export type { Clock } from "./db.ts";
 export type { DebugLog } from "./services.ts";
@@ -85,6 +87,8 @@ export async function openLocalPorts(opts: LocalPortsOptions): Promise<LocalPort
     params,
     eventBus: new LocalEventBus(db, clock, log),
     email: new LocalEmail(db, clock, log),
+    credentials: new LocalCredentials(),
+    sqlite: bunSqlite,
     local: {
       home,
       dbPath,

@@ -1,0 +1,50 @@
+/** `sqlite3` connections on bun:sqlite, for both backends (a database file is local either way). */
+import { Database, type SQLQueryBindings } from "bun:sqlite";
+import type { SqlitePort, SqlResult, SqlRows, SqlSession } from "../../ports/sql.ts";
+
+class BunSqliteSession implements SqlSession {
+  constructor(private readonly db: Database) {}
+
+  async query(sql: string, params: unknown[] = []): Promise<SqlResult> {
+    const stmt = this.db.query(sql);
+    try {
+      const rows = stmt.values(...(params as SQLQueryBindings[])) as unknown[][];
+      const changes = stmt.columnNames.length === 0 ? this.changes() : undefined;
+      return { columns: [...stmt.columnNames], rows, ...(changes !== undefined ? { rowCount: changes } : {}) };
+    } finally {
+      stmt.finalize();
+    }
+  }
+
+  async *cursor(sql: string, batchSize: number): AsyncIterable<SqlRows> {
+    const stmt = this.db.prepare(sql);
+    try {
+      const columns = [...stmt.columnNames];
+      let batch: unknown[][] = [];
+      for (const row of stmt.iterate() as Iterable<Record<string, unknown>>) {
+        batch.push(columns.map((c) => row[c]));
+        if (batch.length >= batchSize) {
+          yield { columns, rows: batch };
+          batch = [];
+        }
+      }
+      if (batch.length || columns.length) yield { columns, rows: batch };
+    } finally {
+      stmt.finalize();
+    }
+  }
+
+  private changes(): number {
+    return Number((this.db.query("SELECT changes() AS n").get() as { n: number }).n);
+  }
+
+  async close(): Promise<void> {
+    this.db.close(false);
+  }
+}
+
+export const bunSqlite: SqlitePort = {
+  open(path: string): SqlSession {
+    return new BunSqliteSession(new Database(path, { create: true }));
+  },
+};
