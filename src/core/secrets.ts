@@ -18,14 +18,19 @@ const MAX_SECRETS = 4096;
 const known = new Set<string>();
 let pattern: RegExp | undefined;
 
-/** Learns `value` (and, for a JSON object such as a Secrets Manager secret, each of its string fields). */
+/**
+ * Learns `value` and, for a JSON object such as a Secrets Manager secret, each of its secret-named string
+ * fields (`password`, not `host` or `dbname`, whose values are ordinary words that must stay readable).
+ */
 export function rememberSecret(value: unknown): void {
   if (typeof value !== "string") return;
   learn(value);
   if (value.trimStart().startsWith("{")) {
     try {
       const parsed = JSON.parse(value) as unknown;
-      if (parsed && typeof parsed === "object") for (const v of Object.values(parsed)) if (typeof v === "string") learn(v);
+      if (parsed && typeof parsed === "object") {
+        for (const [k, v] of Object.entries(parsed)) if (typeof v === "string" && isSecretName(k)) learn(v);
+      }
     } catch {
       // Not JSON: the whole string, learnt above, is the secret.
     }
@@ -43,7 +48,7 @@ function learn(value: string): void {
  * Fields of a connection that name where a secret is kept (an SSM parameter, a Secrets Manager id), not the
  * secret itself: their values stay readable in errors ("cannot read parameter /x/y").
  */
-const REFERENCE_FIELDS = new Set(["password", "secret_id"]);
+const REFERENCE_FIELDS = new Set(["password", "secret_id", "access_keys", "ssh_key", "client_secret"]);
 
 /** Learns the values of the secret-named fields of an item (a connection's `webhook_url`, ...). */
 export function rememberSecretFields(item: Record<string, unknown>): void {

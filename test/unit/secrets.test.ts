@@ -22,16 +22,16 @@ describe("known secret values", () => {
     expect(scrubDeep({ a: [{ b: "x tok-123456789 y" }], n: 3 })).toEqual({ a: [{ b: "x ******** y" }], n: 3 });
   });
 
-  test("a JSON secret (Secrets Manager) teaches each of its string fields; short values are not learnt", () => {
-    rememberSecret(JSON.stringify({ username: "u", password: "long-enough-pw" }));
+  test("a JSON secret (Secrets Manager) teaches its secret-named fields, not host or database names; short values are not learnt", () => {
+    rememberSecret(JSON.stringify({ username: "dbadmin", password: "long-enough-pw", host: "db.internal", dbname: "postgres" }));
     rememberSecret("abc");
-    expect(scrubSecrets("pw long-enough-pw, user u, abc")).toBe("pw ********, user u, abc");
+    expect(scrubSecrets("pw long-enough-pw, user dbadmin on db.internal/postgres, abc")).toBe("pw ********, user dbadmin on db.internal/postgres, abc");
   });
 
   test("connection fields: secret-named values are learnt, parameter and secret references are not", () => {
-    rememberSecretFields({ conn_id: "c", webhook_url: "https://hooks.example/T/B/zzz", password: "/ssm/param/name", secret_id: "prod/db" });
+    rememberSecretFields({ conn_id: "c", webhook_url: "https://hooks.example/T/B/zzz", password: "/ssm/param/name", secret_id: "prod/db", ssh_key: "/ssm/ssh-key" });
     expect(scrubSecrets("post to https://hooks.example/T/B/zzz failed")).toBe("post to ******** failed");
-    expect(scrubSecrets("cannot read /ssm/param/name or prod/db")).toBe("cannot read /ssm/param/name or prod/db");
+    expect(scrubSecrets("cannot read /ssm/param/name, /ssm/ssh-key or prod/db")).toBe("cannot read /ssm/param/name, /ssm/ssh-key or prod/db");
   });
 
   test("trackSecrets learns decrypted parameters and secrets as they are read, not plain parameters", async () => {
