@@ -7,7 +7,7 @@
  */
 import type { AttributeValue, Item } from "../ports/index.ts";
 import { REALMS_TABLE, realmTable } from "./names.ts";
-import { CONFIG_VARS, LavaConfig, parseDuration, parseSize } from "./config.ts";
+import { CONFIG_VARS, LavaConfig, parseBool, parseDuration, parseInteger, parseSize } from "./config.ts";
 
 export type ItemKind = "realm" | "job" | "connection" | "s3trigger";
 export const ITEM_KINDS: readonly ItemKind[] = ["realm", "job", "connection", "s3trigger"];
@@ -308,6 +308,54 @@ export interface JobSpec {
   globals: Record<string, unknown>;
   state: Record<string, unknown>;
   [field: string]: unknown;
+}
+
+/** How a job runs, parsed once from its item: the fields the worker reads at run time. */
+export interface RunSettings {
+  /** `iteration_limit`, default 1. */
+  iterationLimit: number;
+  /** `iteration_delay` in seconds, default 0. */
+  iterationDelaySeconds: number;
+  /** `max_run_delay` in seconds; undefined when absent or empty (no limit). */
+  maxRunDelaySeconds: number | undefined;
+  /** `cw_metrics`; undefined when absent (CW_METRICS_JOB decides). */
+  cwMetrics: boolean | undefined;
+}
+
+/** A run setting of a job item that does not parse; the worker records the run `rejected` with this text. */
+export class RunSettingError extends Error {
+  override name = "RunSettingError";
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+  ) {
+    super(`Bad ${field}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
+  }
+}
+
+const isUnset = (v: unknown): boolean => v === undefined || v === null || v === "";
+
+/**
+ * The run settings of a job spec, each converted once; throws RunSettingError naming the first bad field,
+ * in the order the original checks them (max_run_delay, then the iteration limits). Text forms are
+ * accepted as the original's worker accepts them ("3", "30s"); anything that does not convert is refused,
+ * never replaced by a default.
+ */
+export function runSettingsOf(spec: Record<string, unknown>): RunSettings {
+  const convert = <T>(field: string, parse: (v: never) => T): T | undefined => {
+    const v = spec[field];
+    if (isUnset(v)) return undefined;
+    try {
+      return parse(v as never);
+    } catch {
+      throw new RunSettingError(field, v);
+    }
+  };
+  const maxRunDelaySeconds = convert("max_run_delay", (v: string | number) => (v === 0 ? undefined : parseDuration(v)));
+  const iterationLimit = convert("iteration_limit", (v: string | number) => parseInteger(typeof v === "number" ? Math.trunc(v) : v)) ?? 1;
+  const iterationDelaySeconds = convert("iteration_delay", (v: string | number) => parseDuration(v)) ?? 0;
+  const cwMetrics = convert("cw_metrics", (v: string | boolean | number) => parseBool(v));
+  return { iterationLimit, iterationDelaySeconds, maxRunDelaySeconds, cwMetrics };
 }
 
 const JOB_REQUIRED = ["job_id", "type", "worker", "payload"] as const;

@@ -10,14 +10,15 @@ import { mkdir, rm, rmdir } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Ports } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
-import { parseBool, parseDuration } from "../config.ts";
 import type { Logger, LogFields } from "../log.ts";
 import { TERMINAL_STATUSES, type EventWriter, type EventTarget } from "../events.ts";
 import { JobFailure, type AugmentedJob, type JobResult, type JobRun, type JobType, type RealmInfo } from "../../handlers/types.ts";
 import type { ActionKind } from "../../actions/types.ts";
 import { loadJobSpec, type JobSpec } from "../job-spec.ts";
+import { RunSettingError, runSettingsOf, type RunSettings } from "../items.ts";
+import { renderEachString } from "../template-values.ts";
 import { jsonStateIds, loadJinja, renderRequest, type ContextKind, type RenderRequest, type ValueOrigin } from "./render.ts";
-import { pyJsonDumps, pythonFloat } from "../pyformat.ts";
+import { pythonFloat } from "../pyformat.ts";
 import { sleepUnlessAborted } from "../sleep.ts";
 import { errorText } from "../error-text.ts";
 
@@ -149,7 +150,6 @@ class RunLifecycle {
 
   private async lifecycle(): Promise<JobResult> {
     const { spec } = this.input;
-    const cwMetrics = this.cwMetrics();
 
     if (spec.enabled === false) {
       this.log.warning(`${this.prefix()}: Job is not enabled (static)`, this.fields);
@@ -164,8 +164,10 @@ class RunLifecycle {
     const tsStart = this.event("starting");
     const job = this.augment(tsStart);
 
-    this.checkRunDelay(tsStart);
-    const { limit, delaySeconds } = this.iterationSettings();
+    const settings = this.runSettings();
+    this.checkRunDelay(tsStart, settings);
+    const { limit, delaySeconds } = this.iterationLimits(settings);
+    const cwMetrics = settings.cwMetrics ?? this.svc.config.bool("CW_METRICS_JOB");
     this.fillLavaGlobals(job);
     job.state = await this.loadState(job.state);
     this.origin = { ...this.origin, jsonState: jsonStateIds(job.state) };
@@ -206,16 +208,14 @@ class RunLifecycle {
     return Promise.resolve().then(() => renderRequest(req));
   }
 
-  private cwMetrics(): boolean {
-    const own = this.input.spec.cw_metrics;
-    if (own !== undefined && own !== null) {
-      try {
-        return parseBool(own as string | boolean | number);
-      } catch {
-        return false;
-      }
+  /** The job's run settings, parsed once (items.ts); a bad one rejects the run naming the field. */
+  private runSettings(): RunSettings {
+    try {
+      return runSettingsOf(this.input.spec);
+    } catch (err) {
+      if (err instanceof RunSettingError) throw this.reject(err.message);
+      throw err;
     }
-    return this.svc.config.bool("CW_METRICS_JOB");
   }
 
   /** The spec a handler sees: the item plus realm, run_id, state and the run's times. */
@@ -234,35 +234,22 @@ class RunLifecycle {
     } as AugmentedJob;
   }
 
-  private checkRunDelay(tsStart: Date): void {
-    const maxRunDelay = this.input.spec.max_run_delay;
-    if (!maxRunDelay) return;
-    let limit: number;
-    try {
-      limit = parseDuration(maxRunDelay as string | number);
-    } catch {
-      throw this.reject(`Bad max_run_delay: ${String(maxRunDelay)}`);
-    }
+  private checkRunDelay(tsStart: Date, settings: RunSettings): void {
+    const limit = settings.maxRunDelaySeconds;
+    if (limit === undefined) return;
     if ((tsStart.getTime() - this.input.tsDispatch.getTime()) / 1000 > limit) {
-      throw this.reject(`dispatch is more than ${String(maxRunDelay)} old`);
+      throw this.reject(`dispatch is more than ${String(this.input.spec.max_run_delay)} old`);
     }
   }
 
-  private iterationSettings(): { limit: number; delaySeconds: number } {
-    const { spec } = this.input;
-    const rawLimit = spec.iteration_limit ?? 1;
-    const limit = typeof rawLimit === "number" ? Math.trunc(rawLimit) : Number.parseInt(String(rawLimit).trim(), 10);
-    if (!Number.isFinite(limit)) throw this.reject(`Bad iteration_limit: ${String(rawLimit)}`);
+  /** The iteration settings checked against this worker's limits (ITERATION_MAX_LIMIT, ITERATION_MAX_DELAY). */
+  private iterationLimits(settings: RunSettings): { limit: number; delaySeconds: number } {
+    const limit = settings.iterationLimit;
     const maxLimit = this.svc.config.int("ITERATION_MAX_LIMIT");
     if (limit > maxLimit) throw this.reject(`iteration_limit must be <= ${maxLimit}`);
     // The original silently runs nothing for a limit below 1; a run with no outcome helps nobody.
     if (limit < 1) throw this.reject("iteration_limit must be >= 1");
-    let delaySeconds: number;
-    try {
-      delaySeconds = parseDuration((spec.iteration_delay ?? 0) as string | number);
-    } catch {
-      throw this.reject(`Bad iteration_delay: ${String(spec.iteration_delay)}`);
-    }
+    const delaySeconds = settings.iterationDelaySeconds;
     if (delaySeconds > this.svc.config.seconds("ITERATION_MAX_DELAY")) {
       throw this.reject(`iteration_delay must be <= ${this.svc.config.str("ITERATION_MAX_DELAY")}`);
     }
@@ -287,12 +274,13 @@ class RunLifecycle {
     return this.svc.loadState(this.svc.ports, this.realm, defaults);
   }
 
-  /** `event_log`: rendered through a JSON round trip; a failure is recorded, not fatal. */
+  /** `event_log`: each string rendered; a failure is recorded, not fatal. */
   private async logEventLog(job: AugmentedJob): Promise<void> {
     let info: unknown;
     try {
-      const text = pyJsonDumps(this.input.spec.event_log);
-      info = JSON.parse(await this.render("enabled", text, job, { name: "event_log" }));
+      // Each string on its own (template-values.ts): a global from an S3 key holding `"` must not add
+      // fields to the event, as the original's dump-render-parse of the whole value lets it.
+      info = await renderEachString(this.input.spec.event_log, (t) => this.render("enabled", t, job, { name: "event_log" }));
     } catch (err) {
       const msg = errorText(err);
       this.log.error(`${this.prefix()}: Bad event_log: ${msg}`, this.fields);
