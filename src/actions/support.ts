@@ -1,7 +1,7 @@
 /** Field checks and conversions every action kind shares. */
 import { parseDuration } from "../core/config.ts";
 import { pyJsonDumps } from "../core/pyformat.ts";
-import { dictCheck } from "../handlers/check.ts";
+import { dictCheck } from "../core/dict-check.ts";
 import { errorText } from "../core/error-text.ts";
 import { getConnectionSpec } from "../connectors/spec.ts";
 import type { ConnectionSpec, ConnectorContext } from "../connectors/types.ts";

@@ -2,7 +2,7 @@
  * The contract for a post-run action (`on_success`, `on_fail`, `on_retry`). One file per action kind,
  * listed once in `src/actions/registry.ts`.
  */
-import type { JobRun, JobResult } from "../handlers/types.ts";
+import type { JobRun, JobResult } from "../core/job-contract.ts";
 
 export interface ActionRun {
   /** The action item as the job (or realm) gives it; `action` names the kind. */

@@ -3,7 +3,7 @@
  * `LAVA_CONNID_<LABEL>` (the id) and `LAVA_CONN_<LABEL>` (the path of an executable giving that connection,
  * written into a `conn.*` directory of the run directory, so it is removed with it).
  */
-import { JobFailure, type JobRun } from "../handlers/types.ts";
+import { JobFailure, type JobRun } from "../core/job-contract.ts";
 import { connectorTypes } from "./registry.ts";
 import { getConnectionSpec } from "./spec.ts";
 import { ConnectionError } from "./types.ts";

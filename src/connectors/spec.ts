@@ -1,7 +1,7 @@
 /** Reads a connection item and checks the fields every connection has. */
 import { realmTable } from "../core/names.ts";
 import type { Ports } from "../ports/index.ts";
-import { dictCheck } from "../handlers/check.ts";
+import { dictCheck } from "../core/dict-check.ts";
 import { ConnectionError, type ConnectionSpec } from "./types.ts";
 import { rememberSecretFields } from "../core/secrets.ts";
 

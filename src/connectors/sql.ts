@@ -8,7 +8,7 @@
  * else "Password must be specified".
  */
 import type { SqlSession } from "../ports/index.ts";
-import { dictCheck } from "../handlers/check.ts";
+import { dictCheck } from "../core/dict-check.ts";
 import { errorText } from "../core/error-text.ts";
 import { rememberSecret } from "../core/secrets.ts";
 import { applicationName } from "./appname.ts";

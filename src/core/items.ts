@@ -222,6 +222,14 @@ export interface RealmInfo {
   item: Record<string, unknown>;
 }
 
+/**
+ * The realm as templates see it (`realm.*`): the whole entry, `x-*` keys included, as the original passes
+ * it, with the checked fields laid over it.
+ */
+export function realmEntry(info: RealmInfo): Record<string, unknown> {
+  return { ...info.item, realm: info.realm, s3_payloads: info.s3_payloads, s3_temp: info.s3_temp, config: info.config };
+}
+
 const REALM_NAME = /^[A-Za-z0-9_]+$/;
 const S3_URI = /^s3:\/\/[^/]+(\/.*)?$/;
 

@@ -16,7 +16,7 @@ import {
   type StepsResult,
 } from "./common.ts";
 import { shlexSplit } from "./shlex.ts";
-import { JobFailure, type JobType } from "./types.ts";
+import { JobFailure, type JobType } from "../core/job-contract.ts";
 
 const OPTIONAL = ["args", "env", "jinja", "timeout", "vars"] as const;
 

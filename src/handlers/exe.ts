@@ -16,7 +16,7 @@ import {
   timeoutParameter,
   type StepsResult,
 } from "./common.ts";
-import { JobFailure, type JobType } from "./types.ts";
+import { JobFailure, type JobType } from "../core/job-contract.ts";
 
 const OPTIONAL = ["args", "connections", "env", "jinja", "timeout", "vars"] as const;
 

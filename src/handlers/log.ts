@@ -1,5 +1,5 @@
 /** `log`: writes the augmented job spec to the worker log at INFO and succeeds. Payload and parameters are ignored. */
-import type { JobType } from "./types.ts";
+import type { JobType } from "../core/job-contract.ts";
 import { pyJsonDumpsBounded } from "../core/pyformat.ts";
 import { cutMarker, isSecretName, LOG_RECORD_MAX_CHARS, REDACTED } from "../core/log.ts";
 

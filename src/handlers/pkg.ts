@@ -25,7 +25,7 @@ import {
   timeoutParameter,
   type StepsResult,
 } from "./common.ts";
-import { JobFailure, type JobRun, type JobType } from "./types.ts";
+import { JobFailure, type JobRun, type JobType } from "../core/job-contract.ts";
 import { isInside, unpackPackage } from "./unpack.ts";
 
 const OPTIONAL = ["args", "command", "connections", "env", "jinja", "timeout", "vars", "main"] as const;

@@ -1,5 +1,5 @@
 /** Every job type, by `type` name. One line per job type; each module loads on first use. */
-import type { JobType } from "./types.ts";
+import type { JobType } from "../core/job-contract.ts";
 
 export const jobTypes: Record<string, () => Promise<JobType>> = {
   cmd: () => import("./cmd.ts").then((m) => m.cmdJob),

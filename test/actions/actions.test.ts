@@ -5,7 +5,7 @@ import { actionKinds } from "../../src/actions/registry.ts";
 import { realmTable } from "../../src/core/names.ts";
 import { getState } from "../../src/core/state.ts";
 import { renderTemplate } from "../../src/jinja/index.ts";
-import type { JobResult } from "../../src/handlers/types.ts";
+import type { JobResult } from "../../src/core/job-contract.ts";
 import { openHarness, REALM, type Harness } from "../handlers/harness.ts";
 import { startSmtpServer, startWebhookServer } from "./servers.ts";
 

@@ -10,7 +10,7 @@ import mysql from "mysql2/promise";
 import postgres from "postgres";
 import { exeJob } from "../../src/handlers/exe.ts";
 import { connectionEnvironment } from "../../src/connectors/cli.ts";
-import { JobFailure } from "../../src/handlers/types.ts";
+import { JobFailure } from "../../src/core/job-contract.ts";
 import { realmTable } from "../../src/core/names.ts";
 import { commandWorks, needs } from "../support/availability.ts";
 import { BUCKET, openHarness, type Harness } from "../handlers/harness.ts";
@@ -182,7 +182,7 @@ describe("in an exe job", () => {
     expect((await fail({ db: "share" })).message).toBe('Connection share: connector scripts (LAVA_CONN_*) for type "smb" are not yet supported');
     h.ports.local.putParameter("/lava/test/bad-keys", "no-comma-here", { secure: true });
     await h.ports.tables.put(conns, { conn_id: "badkeys", type: "aws", enabled: true, access_keys: "/lava/test/bad-keys" });
-    // The parameter's name is cut too: the secret tracker learns every secret-named field (access_keys) of an item.
-    expect((await fail({ a: "badkeys" })).message).toBe('Connection badkeys: SSM ********: Must be in format "access_key_id,access_secret_key"');
+    // access_keys names a parameter (a reference), so it stays readable; the keys themselves never appear.
+    expect((await fail({ a: "badkeys" })).message).toBe('Connection badkeys: SSM /lava/test/bad-keys: Must be in format "access_key_id,access_secret_key"');
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cmdJob } from "../../src/handlers/cmd.ts";
 import { renderTemplate } from "../../src/jinja/index.ts";
-import { JobFailure, type JobResult } from "../../src/handlers/types.ts";
+import { JobFailure, type JobResult } from "../../src/core/job-contract.ts";
 import { eventually, fixture, isProcessAlive, openHarness, type Harness } from "./harness.ts";
 import { parseProcessTag, PROCESS_TAG_VAR } from "../../src/core/process-tag.ts";
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { exeJob } from "../../src/handlers/exe.ts";
 import { pkgJob } from "../../src/handlers/pkg.ts";
-import { JobFailure } from "../../src/handlers/types.ts";
+import { JobFailure } from "../../src/core/job-contract.ts";
 import { realmTable } from "../../src/core/names.ts";
 import { makeTar, makeZip, tarBomb, type ArchiveEntry } from "../fixtures/archives.ts";
 import { BUCKET, openHarness, type Harness } from "./harness.ts";

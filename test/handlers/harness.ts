@@ -14,7 +14,7 @@ import { LavaConfig } from "../../src/core/config.ts";
 import { memoryLogger } from "../../src/core/log.ts";
 import { realmTable } from "../../src/core/names.ts";
 import type { ActionRun } from "../../src/actions/types.ts";
-import type { AugmentedJob, JobResult, JobRun, RealmInfo } from "../../src/handlers/types.ts";
+import type { AugmentedJob, JobResult, JobRun, RealmInfo } from "../../src/core/job-contract.ts";
 
 export const FIXTURES = resolve(import.meta.dir, "../fixtures/processes");
 export const REALM = "test";
@@ -53,12 +53,13 @@ export async function openHarness(): Promise<Harness> {
   await ports.tables.createTable({ name: realmTable(REALM, "state"), hash: "state_id", ttlAttribute: "ttl" });
   await ports.tables.createTable({ name: realmTable(REALM, "connections"), hash: "conn_id" });
   await ports.tables.createTable({ name: realmTable(REALM, "jobs"), hash: "job_id" });
-  const realm: RealmInfo = {
+  const realmFields = {
     realm: REALM,
     s3_payloads: `s3://${BUCKET}/payloads`,
     s3_temp: `s3://${BUCKET}/tmp`,
     s3_key: "alias/lava-test-user",
   };
+  const realm: RealmInfo = { ...realmFields, config: {}, item: { ...realmFields } };
   let runs = 0;
   const jobRun = (partial: Partial<AugmentedJob>, opts: RunOptions = {}) => {
     const runId = partial.run_id ?? crypto.randomUUID();
@@ -70,6 +71,8 @@ export async function openHarness(): Promise<Harness> {
       payload: "--",
       owner: "tester",
       description: "",
+      enabled: true,
+      max_tries: 0,
       parameters: {},
       globals: { lava: {} },
       state: {},
@@ -79,7 +82,7 @@ export async function openHarness(): Promise<Harness> {
       ts_start: now,
       ts_ustart: now,
       ...partial,
-    };
+    } as AugmentedJob;
     const runDir = join(root, "runs", String(++runs), runId);
     mkdirSync(runDir, { recursive: true });
     const config = new LavaConfig({ PAYLOAD_SETTLING_TIME: 0, ...opts.config }, {});

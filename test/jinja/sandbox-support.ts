@@ -5,7 +5,7 @@
  * and tripwires (a canary global, traps on the JS escape hatches, a snapshot of the prototypes).
  */
 import { actionContext, jobContext, loadJinja } from "../../src/core/worker/render.ts";
-import type { AugmentedJob, RealmInfo } from "../../src/handlers/types.ts";
+import type { AugmentedJob, RealmInfo } from "../../src/core/job-contract.ts";
 import { Markup, PyFloat, jobParamsContext, pyDateTime, pyDecimal, tuple } from "../../src/jinja/index.ts";
 import { PyFunction, PyObject, Undefined } from "../../src/jinja/values.ts";
 
@@ -39,6 +39,7 @@ function augmentedJob(): AugmentedJob {
     owner: "me",
     description: "sandbox",
     enabled: true,
+    max_tries: 0,
     parameters: { ...structuredClone(DISPATCHED), n: 5, env: { A: "a" } },
     globals: { g: 3, lava: { iteration: 1, master_ustart: t } },
     state: { sid: "2000-01-01T00:00:00Z", obj: { x: "7" } },

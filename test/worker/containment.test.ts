@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { dispatchJob } from "../../src/core/dispatch.ts";
-import type { JobType } from "../../src/handlers/types.ts";
+import type { JobType } from "../../src/core/job-contract.ts";
 import { runDirIn } from "../../src/core/worker/job-run.ts";
 import { parseDispatchMessage, MessageRejected } from "../../src/core/worker/message.ts";
 import { eventsOf, localRealm, makeWorker, statuses, type LocalRealm } from "./support.ts";

@@ -10,7 +10,7 @@ import { openLocalPorts, type LocalPorts } from "../../src/adapters/local/index.
 import { createRealm } from "../../src/core/realm-setup.ts";
 import { dispatchJob } from "../../src/core/dispatch.ts";
 import { realmTable } from "../../src/core/names.ts";
-import type { JobType } from "../../src/handlers/types.ts";
+import type { JobType } from "../../src/core/job-contract.ts";
 import { StoreLostError } from "../../src/ports/index.ts";
 import { needs } from "../support/availability.ts";
 import { canMountSmallDisk, mountSmallDisk, type SmallDisk } from "../support/full-disk.ts";

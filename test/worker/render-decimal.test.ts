@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { dispatchJob } from "../../src/core/dispatch.ts";
 import { putState } from "../../src/core/state.ts";
-import type { JobType } from "../../src/handlers/types.ts";
+import type { JobType } from "../../src/core/job-contract.ts";
 import type { Item } from "../../src/ports/index.ts";
 import { eventsOf, localRealm, makeWorker, type LocalRealm } from "./support.ts";
 

@@ -4,7 +4,7 @@ import { RenderPool } from "../../src/core/worker/render-pool.ts";
 import { loadJinja, renderRequest, TABLE_ORIGIN, type RenderRequest } from "../../src/core/worker/render.ts";
 import { errorText } from "../../src/core/error-text.ts";
 import { TemplateError, UndefinedError } from "../../src/jinja/index.ts";
-import type { AugmentedJob, RealmInfo } from "../../src/handlers/types.ts";
+import type { AugmentedJob, RealmInfo } from "../../src/core/job-contract.ts";
 
 await loadJinja();
 
@@ -13,7 +13,7 @@ const job = {
   job_id: "ref/job", run_id: "r1", worker: "core", type: "cmd", realm: "ref",
   parameters: { n: 2, vars: { k: 3 } }, globals: { g: "x" }, state: {}, ts_dispatch: start, ts_start: start, ts_ustart: start,
 } as unknown as AugmentedJob;
-const realm = { realm: "ref", s3_payloads: "s3://b/p", s3_temp: "s3://b/t", config: {} } as RealmInfo;
+const realm: RealmInfo = { realm: "ref", s3_payloads: "s3://b/p", s3_temp: "s3://b/t", config: {}, item: { realm: "ref" } };
 const request = (template: string, more: Partial<RenderRequest> = {}): RenderRequest => ({ template, kind: "job", job, realm, origin: TABLE_ORIGIN, ...more });
 
 let pool: RenderPool;

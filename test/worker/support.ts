@@ -10,7 +10,7 @@ import { memoryLogger, silentLogger } from "../../src/core/log.ts";
 import type { Item, Ports } from "../../src/ports/index.ts";
 import { Worker, type WorkerDeps, type WorkerOptions } from "../../src/core/worker/worker.ts";
 import { findActionKind, findJobType } from "../../src/core/worker/plugins.ts";
-import type { JobType } from "../../src/handlers/types.ts";
+import type { JobType } from "../../src/core/job-contract.ts";
 import { loadState } from "../../src/core/state.ts";
 import { GOLDEN_DIR } from "../support/shared.ts";
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { dispatchJob } from "../../src/core/dispatch.ts";
-import { JobFailure, type JobType } from "../../src/handlers/types.ts";
+import { JobFailure, type JobType } from "../../src/core/job-contract.ts";
 import { ThrottledError, type Item, type Ports } from "../../src/ports/index.ts";
 import { EventWriter } from "../../src/core/events.ts";
 import { haveGolden } from "../support/shared.ts";

@@ -12,7 +12,7 @@ import type { Ports } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
 import type { Logger, LogFields } from "../log.ts";
 import { TERMINAL_STATUSES, type EventWriter, type EventTarget } from "../events.ts";
-import { JobFailure, type AugmentedJob, type JobResult, type JobRun, type JobType, type RealmInfo } from "../../handlers/types.ts";
+import { JobFailure, type AugmentedJob, type JobResult, type JobRun, type JobType, type RealmInfo } from "../job-contract.ts";
 import type { ActionKind } from "../../actions/types.ts";
 import { loadJobSpec, type JobSpec } from "../job-spec.ts";
 import { RunSettingError, runSettingsOf, type RunSettings } from "../items.ts";

@@ -2,7 +2,7 @@
  * Finds job types and action kinds by name through their registries, loading a registry (and through
  * it, a handler's own dependencies) only when a run first needs it, so an idle worker stays small.
  */
-import type { JobType } from "../../handlers/types.ts";
+import type { JobType } from "../job-contract.ts";
 import type { ActionKind } from "../../actions/types.ts";
 
 type Entry<T> = T | (() => T | Promise<T> | Promise<{ default: T }>);

@@ -17,7 +17,8 @@ function engine(): Jinja {
   if (!jinja) throw new Error("template engine not loaded");
   return jinja;
 }
-import type { AugmentedJob, RealmInfo } from "../../handlers/types.ts";
+import type { AugmentedJob, RealmInfo } from "../job-contract.ts";
+import { realmEntry } from "../items.ts";
 
 /** The host's IANA zone: `start` and the job's datetimes are local, as in the original. */
 export const LOCAL_TZ: string = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -153,7 +154,7 @@ function baseContext(job: AugmentedJob, realm: RealmInfo, origin: ValueOrigin): 
   return {
     globals,
     job: jobView(job, origin, globals, state, memo),
-    realm: tableValue(realm),
+    realm: tableValue(realmEntry(realm)),
     start: dateValue(job.ts_start, "ts_start", memo),
     state,
     ustart: engine().pyDateTime(job.ts_ustart, "UTC"),

@@ -24,7 +24,7 @@ import type { Logger } from "../log.ts";
 import { workerQueueName } from "../names.ts";
 import { EventWriter } from "../events.ts";
 import { JobSpecError, jobSpecFromItem, loadJobSpec, loadRealmItem, readJobItems, type JobSpec } from "../job-spec.ts";
-import type { JobType, RealmInfo } from "../../handlers/types.ts";
+import type { JobType, RealmInfo } from "../job-contract.ts";
 import type { ActionKind } from "../../actions/types.ts";
 import { MessageRejected, parseDispatchMessage, type DispatchRequest, type RejectionRecord } from "./message.ts";
 import { JobRunFailed, runJob, type RunServices } from "./job-run.ts";
@@ -166,8 +166,8 @@ export class Worker {
     const ports = retryingPorts(trackSecrets(this.raw), { signal: this.hardAbort.signal });
     const realm = await loadRealmItem(ports, this.opts.realm);
     this.config = this.deps.makeConfig(realm.config);
-    // Handlers and templates see the whole entry (x-* keys included), as the original passes it.
-    this.realmInfo = { ...realm.item, realm: realm.realm, s3_payloads: realm.s3_payloads, s3_temp: realm.s3_temp, config: realm.config };
+    // Templates see the whole entry (x-* keys included), as the original passes it: render.ts, realmEntry.
+    this.realmInfo = realm;
     // A `.` in the worker name is kept; the original's Path.with_suffix would replace it (platform.md §4.2).
     // Checked level by level: the tmp area sits in a directory other users can write to (private-dir.ts).
     const tmp = ensurePrivateDir(this.config.str("TMPDIR"), [this.opts.realm, `${this.opts.worker}.${this.deps.pid}`]);

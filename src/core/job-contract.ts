@@ -1,10 +1,14 @@
 /**
- * The contract between the worker's run loop and a job type. A job type is one file exporting one
- * `JobType`, listed once in `src/handlers/registry.ts`.
+ * The contract between the worker's run loop and what runs inside a run: job types (one file each, listed
+ * once in `src/handlers/registry.ts`), and the actions and connectors they use. It lives in the core
+ * because all of them, and the worker, share it.
  */
 import type { Ports } from "../ports/index.ts";
-import type { LavaConfig } from "../core/config.ts";
-import type { Logger } from "../core/log.ts";
+import type { LavaConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
+import type { JobSpec, RealmInfo } from "./items.ts";
+
+export type { RealmInfo } from "./items.ts";
 
 /** What a handler returns on success and what its failure carries as `error_data`. */
 export type JobResult = Record<string, unknown>;
@@ -32,34 +36,13 @@ export interface JobRun {
   runChild?(jobId: string, globals: Record<string, unknown>): Promise<JobResult>;
 }
 
-export interface RealmInfo {
-  realm: string;
-  s3_payloads: string;
-  s3_temp: string;
-  s3_key?: string;
-  config?: Record<string, unknown>;
-  on_success?: Record<string, unknown>[];
-  on_fail?: Record<string, unknown>[];
-  on_retry?: Record<string, unknown>[];
-  [field: string]: unknown;
-}
-
-export interface AugmentedJob {
-  job_id: string;
-  type: string;
-  worker: string;
-  payload: unknown;
-  owner: string;
-  description: string;
-  parameters: Record<string, unknown>;
-  globals: Record<string, unknown>;
-  state: Record<string, unknown>;
+/** The job spec a run sees: the checked item with the dispatch merged in, plus the run's own fields. */
+export interface AugmentedJob extends JobSpec {
   realm: string;
   run_id: string;
   ts_dispatch: Date;
   ts_start: Date;
   ts_ustart: Date;
-  [field: string]: unknown;
 }
 
 /** A handler failure: `message` becomes the result's `error`, `data` its `error_data`. */
