@@ -20,6 +20,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { seededRandom } from "../support/random.ts";
 
 export type Service = "dynamodb" | "sqs" | "s3" | "sns";
 
@@ -95,17 +96,7 @@ export interface ProxyTargets {
   fauxqs: string;
 }
 
-/** mulberry32: small, fast, good enough to make fault patterns reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from "../support/random.ts";
 
 function s3Operation(method: string, url: URL): string {
   const onObject = url.pathname.split("/").filter(Boolean).length >= 2;

@@ -11,23 +11,15 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, s
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UnpackError, UnpackLimitError, UnpackTimeoutError, unpackPackage, type UnpackOptions } from "../../src/handlers/unpack.ts";
-import { deflateBomb, makeTar, makeZip, tarBomb, toolCompressor, type ArchiveEntry } from "../fixtures/archives.ts";
+import { archiveStager, deflateBomb, makeTar, makeZip, tarBomb, toolCompressor, type ArchiveEntry } from "../fixtures/archives.ts";
 import { commandWorks, needs } from "../support/availability.ts";
 
 const root = mkdtempSync(join(tmpdir(), "lava-unpack-limits-"));
+const stage = archiveStager(root);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
 const MiB = 1 << 20;
 const BOMB_MIB = 1024;
 
-function stage(name: string, bytes: Uint8Array): { pkg: string; dir: string; sandbox: string } {
-  const sandbox = join(root, String(++n));
-  const dir = join(sandbox, "pkgdir");
-  mkdirSync(dir, { recursive: true });
-  const pkg = join(sandbox, name);
-  writeFileSync(pkg, bytes);
-  return { pkg, dir, sandbox };
-}
 
 function opts(maxBytes = 16 * MiB, maxEntries = 50_000, timeoutSeconds = 30): UnpackOptions {
   return { timeoutSeconds, limits: { maxBytes, maxBytesText: maxBytes === 16 * MiB ? "16MiB" : String(maxBytes), maxEntries } };

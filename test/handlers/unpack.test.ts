@@ -3,27 +3,18 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unpackPackage, UnpackError, type UnpackLimits, type UnpackOptions } from "../../src/handlers/unpack.ts";
-import { makeTar, makeZip, type ArchiveEntry } from "../fixtures/archives.ts";
+import { archiveStager, makeTar, makeZip, type ArchiveEntry } from "../fixtures/archives.ts";
 import { commandWorks, needs } from "../support/availability.ts";
 
 const root = mkdtempSync(join(tmpdir(), "lava-unpack-"));
+const stage = archiveStager(root);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
 
 /** Generous limits unless a test says otherwise. */
 function opts(over: Partial<UnpackOptions> & { limits?: Partial<UnpackLimits> } = {}): UnpackOptions {
   return { timeoutSeconds: 30, ...over, limits: { maxBytes: 1 << 30, maxBytesText: "1GiB", maxEntries: 50_000, ...over.limits } };
 }
 
-/** Writes the archive next to a fresh empty target dir inside a sandbox dir; returns both. */
-function stage(name: string, bytes: Uint8Array): { pkg: string; dir: string; sandbox: string } {
-  const sandbox = join(root, String(++n));
-  const dir = join(sandbox, "pkgdir");
-  mkdirSync(dir, { recursive: true });
-  const pkg = join(sandbox, name);
-  writeFileSync(pkg, bytes);
-  return { pkg, dir, sandbox };
-}
 
 const good: ArchiveEntry[] = [
   { name: "bin/", type: "dir" },

@@ -1,23 +1,13 @@
+import { seededRandom } from "../support/random.ts";
 /**
  * Generated differential cases, by category, beyond the hand-written corpus. Deterministic: the
  * random picks come from a seeded generator, so a run always renders the same templates. Every case
  * is a single template rendered with LAVA_CONTEXT by Python's Jinja2 and by ours.
  */
 
-/** mulberry32: small, seeded, reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function picker(seed: number): <T>(xs: readonly T[]) => T {
-  const rnd = seeded(seed);
+  const rnd = seededRandom(seed);
   return <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
 }
 

@@ -9,21 +9,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { TemplateError, renderTemplate } from "../../src/jinja/index.ts";
 import { KINDS, PAYLOAD, type ContextFlavour, armTraps, canaryFired, isModelValue, makeCapture, makeContext, prototypeSnapshot, reachableFrom } from "./sandbox-support.ts";
+import { seededRandom } from "../support/random.ts";
 
 const SEED = 0x5eed_0009;
 const CASES = 4000;
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const JS_NAMES = ["constructor", "__proto__", "prototype", "__defineGetter__", "__lookupGetter__", "__defineSetter__", "toString", "valueOf", "hasOwnProperty", "call", "apply", "bind", "caller", "arguments", "length", "name", "s", "v", "fn", "attrs", "items", "then", "globalThis", "process", "require"];
 const PY_NAMES = ["__class__", "__mro__", "__base__", "__bases__", "__subclasses__", "__globals__", "__init__", "__dict__", "__builtins__", "__getattribute__", "__code__", "__self__", "__func__", "__call__", "__name__", "mro", "gi_frame", "gi_code", "_private", "_"];
@@ -154,7 +144,7 @@ describe("sandbox fuzz", () => {
   });
 
   test(`${CASES} generated templates over ${KINDS.length} value kinds stay inside the model (seed ${SEED.toString(16)})`, () => {
-    const gen = new Generator(rng(SEED));
+    const gen = new Generator(seededRandom(SEED));
     const problems: Outcome[] = [];
     let rendered = 0;
     const stats = { completed: 0, captured: 0 };
