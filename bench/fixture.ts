@@ -4,8 +4,8 @@
  *
  *   bun bench/fixture.ts [--env-file FILE] [--hold SECONDS]
  *
- * Starts the emulators, creates realm `bench` with worker `core` and job `bench/job` (cmd `true`) on both
- * backends, writes `KEY=VALUE` lines (the emulator endpoints, LAVA_REALM, LAVA_HOME) to FILE
+ * Starts the emulators, creates realm `bench` with workers `core` and `sink` and jobs `bench/job` (cmd `true`,
+ * worker core), `bench/log` (log, core) and `bench/sink` (cmd `true`, sink) on both backends, writes `KEY=VALUE` lines (the emulator endpoints, LAVA_REALM, LAVA_HOME) to FILE
  * [bench-fixture.env in a new temporary directory, printed], then keeps everything up for SECONDS [600] or
  * until interrupted. Example, from another shell:
  *
@@ -27,7 +27,14 @@ import { startAwsEmulators, type AwsEmulators } from "../test/support/emulators.
 
 export const REALM = "bench";
 export const WORKER = "core";
+/** A cmd `true` job for worker `core`. */
 export const JOB = "bench/job";
+/** A `log` job for worker `core`: the cheapest job there is, so a worker's own costs show. */
+export const LOG_JOB = "bench/log";
+/** Worker whose queue no worker reads: dispatcher timings send here, leaving `core`'s queue empty. */
+export const SINK_WORKER = "sink";
+/** A cmd `true` job for worker `sink`. */
+export const SINK_JOB = "bench/sink";
 
 export interface Fixture {
   /** Emulator endpoints, credentials, LAVA_REALM, LAVA_HOME (local backend) — no other variables. */
@@ -38,16 +45,15 @@ export interface Fixture {
 }
 
 export async function seedRealm(ports: Ports): Promise<void> {
-  await createRealm(ports, { realm: REALM, workers: [WORKER] }, silentLogger());
-  await ports.tables.put(realmTable(REALM, "jobs"), {
-    job_id: JOB,
-    type: "cmd",
-    worker: WORKER,
-    payload: "true",
-    owner: "bench",
-    description: "start-up bench",
-    enabled: true,
-  });
+  await createRealm(ports, { realm: REALM, workers: [WORKER, SINK_WORKER] }, silentLogger());
+  const jobs: [string, string, string, string | null][] = [
+    [JOB, "cmd", WORKER, "true"],
+    [LOG_JOB, "log", WORKER, null],
+    [SINK_JOB, "cmd", SINK_WORKER, "true"],
+  ];
+  for (const [job_id, type, worker, payload] of jobs) {
+    await ports.tables.put(realmTable(REALM, "jobs"), { job_id, type, worker, payload, owner: "bench", description: "bench", enabled: true });
+  }
 }
 
 export async function startFixture(): Promise<Fixture> {
