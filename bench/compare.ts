@@ -37,6 +37,7 @@ import { buildDispatchMessage, dispatchMessageBody } from "../src/core/dispatch.
 import { workerQueueName } from "../src/core/names.ts";
 import type { Ports } from "../src/ports/index.ts";
 import { JOB, LOG_JOB, REALM, SINK_JOB, WORKER, startFixture, type Fixture } from "./fixture.ts";
+import { pair, receiveProbe, table, timed, type Row } from "./paired.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const { values, positionals } = parseArgs({
@@ -106,88 +107,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
 runpy.run_path(script, run_name="__main__")
 `;
 
-interface Sides {
-  ours: string[];
-  original: string[];
-}
-
-/** The numbers of one side, or of the ratio. */
-function stats(xs: number[]): { min: number; median: number; max: number } {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  return { min: s[0]!, median: mid, max: s.at(-1)! };
-}
-
-interface Row {
-  measure: string;
-  unit: string;
-  ours: number[];
-  original: number[];
-}
-
-const rows: Row[] = [];
-
-function fmt(x: number, unit: string): string {
-  return unit === "ms" ? x.toFixed(x < 100 ? 1 : 0) : x.toFixed(unit === "×" ? 3 : 1);
-}
-
-function printTable(): void {
-  const head = "| measure | runs | ours min / median / max | original min / median / max | ours ÷ original (per pair) min / median / max |";
-  const lines = [head, "|---|---|---|---|---|"];
-  for (const r of rows) {
-    const o = stats(r.ours);
-    const p = stats(r.original);
-    const ratio = stats(r.ours.map((x, i) => x / r.original[i]!));
-    const three = (s: { min: number; median: number; max: number }, unit: string) =>
-      `${fmt(s.min, unit)} / **${fmt(s.median, unit)}** / ${fmt(s.max, unit)} ${unit}`;
-    lines.push(`| ${r.measure} | ${r.ours.length} | ${three(o, r.unit)} | ${three(p, r.unit)} | ${three(ratio, "×")} |`);
-  }
-  process.stdout.write(`${lines.join("\n")}\n`);
-}
-
-/** Runs `cmd`, fails loudly on a non-zero exit, returns wall milliseconds from spawn to exit. */
-async function timed(cmd: string[], env: Record<string, string>, cwd: string, onSpawn?: (t: number) => void): Promise<number> {
-  const started = performance.now();
-  onSpawn?.(started);
-  const proc = Bun.spawn(cmd, { env, cwd, stdout: "pipe", stderr: "pipe" });
-  const [code, , stderr] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  const elapsed = performance.now() - started;
-  if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}:\n${stderr.split("\n").slice(-15).join("\n")}`);
-  return elapsed;
-}
-
-/**
- * A forwarding proxy in front of fauxqs that notes when a ReceiveMessage arrives (JSON or query protocol),
- * so a worker's start-up can be timed to its first receive from outside, the same way for both programs.
- */
-function receiveProbe(target: string) {
-  let waiter: ((t: number) => void) | undefined;
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    async fetch(req) {
-      const body = await req.arrayBuffer();
-      const target_ = req.headers.get("x-amz-target") ?? "";
-      if (waiter && (target_.endsWith(".ReceiveMessage") || new TextDecoder().decode(body).includes("Action=ReceiveMessage"))) {
-        waiter(performance.now());
-        waiter = undefined;
-      }
-      const url = new URL(req.url);
-      const headers = new Headers(req.headers);
-      headers.delete("host");
-      const res = await fetch(`${target}${url.pathname}${url.search}`, { method: req.method, headers, body: body.byteLength ? body : undefined });
-      return new Response(await res.arrayBuffer(), { status: res.status, headers: res.headers });
-    },
-  });
-  return {
-    url: `http://127.0.0.1:${server.port}`,
-    next(): Promise<number> {
-      return new Promise((r) => (waiter = r));
-    },
-    stop: () => server.stop(true),
-  };
-}
-
 async function queueMessages(ports: Ports, jobId: string, n: number): Promise<void> {
   const queue = workerQueueName(REALM, WORKER);
   const bodies = Array.from({ length: n }, () => dispatchMessageBody(buildDispatchMessage({ realm: REALM, worker: WORKER, jobId })));
@@ -234,50 +153,44 @@ async function main(): Promise<void> {
     const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, ...fixture.env, ...pyEnv };
     const ports = await openAwsPorts({ env: fixture.env });
     const want = (m: string) => !ONLY || ONLY.has(m);
-    const pair = async (measure: string, unit: string, runs: number, one: (side: keyof Sides) => Promise<number>) => {
-      const row: Row = { measure, unit, ours: [], original: [] };
-      await one("ours");
-      await one("original"); // warm-up of each (page cache, .pyc files), not counted
-      for (let i = 0; i < runs; i++) {
-        row.ours.push(await one("ours"));
-        row.original.push(await one("original"));
-        process.stderr.write(`${measure}: run ${i + 1}/${runs}\r`);
-      }
-      process.stderr.write("\n");
-      rows.push(row);
-    };
-    const argv = (side: keyof Sides, program: string) => (side === "ours" ? ours(program) : original(program));
+    const argv = (side: "a" | "b", program: string) => (side === "a" ? ours(program) : original(program));
+    const rows: Row[] = [];
 
     try {
       if (want("dispatch")) {
-        await pair("`lava-dispatcher -r bench bench/sink` (one dispatch, job looked up), whole process", "ms", RUNS, (side) =>
-          timed([...argv(side, "lava-dispatcher"), "-r", REALM, SINK_JOB], env, work),
+        rows.push(
+          await pair("`lava-dispatcher -r bench bench/sink` (one dispatch, job looked up), whole process", RUNS, (side) =>
+            timed([...argv(side, "lava-dispatcher"), "-r", REALM, SINK_JOB], env, work),
+          ),
         );
       }
       if (want("first-receive")) {
         probe = receiveProbe(fixture.emulators.endpoints.fauxqs);
         const probed = { ...env, AWS_ENDPOINT_URL_SQS: probe.url };
-        await pair("worker start to its first ReceiveMessage (`--batch --wait 0`, empty queue)", "ms", RUNS, async (side) => {
-          let spawned = 0;
-          const received = probe!.next();
-          await timed([...argv(side, "lava-worker"), "-r", REALM, "-w", WORKER, "--batch", "--wait", "0", "--root"], probed, work, (t) => (spawned = t));
-          return (await received) - spawned;
-        });
+        rows.push(
+          await pair("worker start to its first ReceiveMessage (`--batch --wait 0`, empty queue)", RUNS, async (side) => {
+            let spawned = 0;
+            const received = probe!.next();
+            await timed([...argv(side, "lava-worker"), "-r", REALM, "-w", WORKER, "--batch", "--wait", "0", "--root"], probed, work, (t) => (spawned = t));
+            return (await received) - spawned;
+          }),
+        );
       }
       for (const [name, jobId, what] of [
         ["batch-log", LOG_JOB, "`log`"],
         ["batch-cmd", JOB, "cmd `true`"],
       ] as const) {
         if (!want(name)) continue;
-        const row: Row = { measure: `${JOBS} ${what} jobs queued, \`lava-worker --batch -t 10 --wait 1\`: start to exit`, unit: "ms", ours: [], original: [] };
+        // No warm-up pair here: the measures above warmed both programs, and each run needs its own messages.
+        const row: Row = { measure: `${JOBS} ${what} jobs queued, \`lava-worker --batch -t 10 --wait 1\`: start to exit`, a: [], b: [] };
         for (let i = 0; i < BATCH_RUNS; i++) {
-          for (const side of ["ours", "original"] as const) {
+          for (const side of ["a", "b"] as const) {
             await queueMessages(ports, jobId, JOBS);
             const ms = await timed([...argv(side, "lava-worker"), "-r", REALM, "-w", WORKER, "--batch", "-t", "10", "--wait", "1", "--root"], env, work);
-            if (!(await queueIsEmpty(ports))) throw new Error(`${side} worker left messages on the queue`);
+            if (!(await queueIsEmpty(ports))) throw new Error(`${side === "a" ? "our" : "the original's"} worker left messages on the queue`);
             row[side].push(ms);
           }
-          process.stderr.write(`${name}: run ${i + 1}/${BATCH_RUNS}\r`);
+          process.stderr.write(`  ${i + 1}/${BATCH_RUNS} ${name}\r`);
         }
         process.stderr.write("\n");
         rows.push(row);
@@ -286,7 +199,7 @@ async function main(): Promise<void> {
       await ports.close();
     }
     process.stdout.write(`\nours: ${EXE}; original: ${source}; ${new Date().toISOString()}\n`);
-    printTable();
+    process.stdout.write(table(rows, "ours", "original"));
   } finally {
     probe?.stop();
     await fixture?.stop();
