@@ -7,7 +7,7 @@
  *
  * An option definition may carry `multiple: true` (an array of every value, in order).
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import type { ArgDef, ArgsDef } from "citty";
 import { UsageError } from "../core/errors.ts";
 
@@ -90,6 +90,15 @@ function usageErrorOf(err: NodeParseError): UsageError | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * node:util is loaded when first needed: loading it costs Bun about 5 ms, and a command given no
+ * arguments (`lava version`), for which parseArgs would find nothing, starts without it.
+ */
+function parseArgs(config: ParseArgsConfig & { args: string[] }): { values: Record<string, unknown>; positionals: string[] } {
+  if (config.args.length === 0) return { values: {}, positionals: [] };
+  return process.getBuiltinModule("node:util").parseArgs(config);
 }
 
 /** Parses `args` by the citty definitions: values, defaults, positionals by name, enum and required checks. */

@@ -1,0 +1,210 @@
+/**
+ * Ours against the original lava, measured the same way in the same run on the same emulators (dynalite +
+ * fauxqs on loopback): each measure runs the original's program and ours in turn (A B A B ...), and the
+ * ratio is taken pair by pair, so that a machine whose speed drifts (shared cores) still gives a fair ratio.
+ * Prints one table: min / median / max of each side and of the per-pair ratio ours / original.
+ *
+ *   bun bench/compare.ts ORIGINAL [--runs 10] [--jobs 200] [--batch-runs 3] [--exe dist/lava] [--only m1,m2]
+ *
+ * ORIGINAL is the original lava's source: a checkout, or a bare git mirror (its HEAD is extracted into a
+ * temporary directory). Nothing of it is kept. Without it, or without the Python packages it needs, the
+ * script says so on stderr and exits 0 having measured nothing.
+ *
+ * The original runs unchanged under this machine's `python3`, through a small launcher (written to a
+ * temporary directory) that
+ *  - appends LAVA_ORIGINAL_EXTRA_PATH [/usr/lib/python3/dist-packages] to sys.path, *after* the
+ *    interpreter's own directories, so Debian's packages fill the gaps (python3-psutil, python3-cachetools,
+ *    python3-sqlalchemy, python3-sqlparse, python3-tabulate, python3-pymysql, python3-pg8000,
+ *    python3-smart-open) while the interpreter's newer boto3 stays first;
+ *  - serves empty stand-ins for the few modules the original imports at start-up for connectors these
+ *    measures never use and Debian does not package (smbclient, smbprotocol, smb, cx_Oracle).
+ *
+ * Measures (`--only` takes their names):
+ *  dispatch       `lava-dispatcher -r bench bench/sink`: one dispatch, the job looked up first (whole process)
+ *  first-receive  `lava-worker -r bench -w core --batch --wait 0 --root`, empty queue: from spawn to the
+ *                 first ReceiveMessage reaching SQS (seen by a forwarding proxy in front of fauxqs)
+ *  batch-log      `lava-worker ... --batch -t 10 --wait 1 --root` with --jobs `log` jobs queued: spawn to exit
+ *  batch-cmd      the same with cmd `true` jobs
+ * Settings are the programs' defaults except where written above. Ours is the compiled executable (--exe),
+ * run through `lava-dispatcher` / `lava-worker` symlinks as installed.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { openAwsPorts } from "../src/adapters/aws/index.ts";
+import { buildDispatchMessage, dispatchMessageBody } from "../src/core/dispatch.ts";
+import { workerQueueName } from "../src/core/names.ts";
+import type { Ports } from "../src/ports/index.ts";
+import { JOB, LOG_JOB, REALM, SINK_JOB, WORKER, startFixture, type Fixture } from "./fixture.ts";
+import { pair, receiveProbe, table, timed, type Row } from "./paired.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    runs: { type: "string", default: "10" },
+    "batch-runs": { type: "string", default: "3" },
+    jobs: { type: "string", default: "200" },
+    exe: { type: "string", default: join(ROOT, "dist", "lava") },
+    only: { type: "string" },
+  },
+});
+const RUNS = Number(values.runs);
+const BATCH_RUNS = Number(values["batch-runs"]);
+const JOBS = Number(values.jobs);
+const EXE = resolve(values.exe!);
+const ONLY = values.only ? new Set(values.only.split(",")) : undefined;
+const EXTRA_PATH = process.env.LAVA_ORIGINAL_EXTRA_PATH ?? "/usr/lib/python3/dist-packages";
+const STUBBED = ["smbclient", "smbprotocol", "smb", "cx_Oracle"];
+
+function skip(why: string): never {
+  process.stderr.write(`bench/compare.ts: SKIPPED, nothing measured: ${why}\n`);
+  process.exit(0);
+}
+
+/** The original's tree: ORIGINAL itself, or its HEAD extracted from a bare mirror into `work`. */
+function originalTree(source: string, work: string): string {
+  if (existsSync(join(source, "bin", "lava-worker"))) return source;
+  if (existsSync(join(source, "HEAD")) && existsSync(join(source, "objects"))) {
+    const tree = join(work, "original");
+    mkdirSync(tree);
+    const archive = Bun.spawnSync(["git", `--git-dir=${source}`, "archive", "HEAD"], { stdout: "pipe", stderr: "pipe" });
+    if (archive.exitCode !== 0) skip(`git archive of ${source} failed: ${archive.stderr.toString().trim()}`);
+    const untar = Bun.spawnSync(["tar", "-x", "-C", tree], { stdin: archive.stdout, stderr: "pipe" });
+    if (untar.exitCode !== 0) skip(`extracting ${source} failed: ${untar.stderr.toString().trim()}`);
+    return tree;
+  }
+  skip(`${source} is neither a checkout of the original (bin/lava-worker) nor a bare git mirror of it`);
+}
+
+const LAUNCHER = `
+import importlib.abc, importlib.machinery, os, runpy, sys, types
+STUBBED = set(${JSON.stringify(STUBBED)})
+class _Standin(types.ModuleType):
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        value = type(name, (Exception,), {})
+        setattr(self, name, value)
+        return value
+class _StandinFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname, path, target=None):
+        if fullname.split(".")[0] in STUBBED:
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        return None
+    def create_module(self, spec):
+        module = _Standin(spec.name)
+        module.__path__ = []
+        return module
+    def exec_module(self, module):
+        pass
+sys.meta_path.append(_StandinFinder())
+sys.path.extend(p for p in os.environ.get("LAVA_ORIGINAL_EXTRA_PATH", "").split(":") if p)
+script = sys.argv[1]
+sys.argv = sys.argv[1:]
+sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
+runpy.run_path(script, run_name="__main__")
+`;
+
+async function queueMessages(ports: Ports, jobId: string, n: number): Promise<void> {
+  const queue = workerQueueName(REALM, WORKER);
+  const bodies = Array.from({ length: n }, () => dispatchMessageBody(buildDispatchMessage({ realm: REALM, worker: WORKER, jobId })));
+  for (let i = 0; i < bodies.length; i += 10) await ports.queues.sendBatch(queue, bodies.slice(i, i + 10).map((body) => ({ body })));
+}
+
+async function queueIsEmpty(ports: Ports): Promise<boolean> {
+  const a = await ports.queues.attributes(workerQueueName(REALM, WORKER));
+  return a.visible + a.notVisible + a.delayed === 0;
+}
+
+async function main(): Promise<void> {
+  const source = positionals[0];
+  if (!source) skip("no path to the original given (bun bench/compare.ts ORIGINAL; see the comment at the top)");
+  if (!existsSync(source) || !statSync(source).isDirectory()) skip(`${source} does not exist`);
+  if (!existsSync(EXE)) skip(`${EXE} is missing: bun run build first`);
+  if (!Bun.which("python3")) skip("python3 is not on PATH");
+
+  const work = mkdtempSync(join(tmpdir(), "lava-bench-compare-"));
+  let fixture: Fixture | undefined;
+  let probe: ReturnType<typeof receiveProbe> | undefined;
+  try {
+    const tree = originalTree(resolve(source), work);
+    const launcher = join(work, "run_original.py");
+    writeFileSync(launcher, LAUNCHER);
+    const original = (program: string) => ["python3", launcher, join(tree, "bin", program)];
+    for (const name of ["lava-dispatcher", "lava-worker"]) symlinkSync(EXE, join(work, name));
+    const ours = (program: string) => [join(work, program)];
+
+    const pyEnv = { LAVA_ORIGINAL_EXTRA_PATH: EXTRA_PATH };
+    const check = Bun.spawnSync([...original("lava-worker"), "--help"], { env: { ...process.env, ...pyEnv }, stdout: "pipe", stderr: "pipe" });
+    if (check.exitCode !== 0) {
+      skip(
+        `the original does not start here: ${check.stderr.toString().trim().split("\n").at(-1)}\n` +
+          "  (Debian: apt-get install python3-psutil python3-cachetools python3-sqlalchemy python3-sqlparse python3-tabulate python3-pymysql python3-pg8000 python3-smart-open)",
+      );
+    }
+
+    process.stderr.write("starting the emulators and seeding realm bench ...\n");
+    fixture = await startFixture();
+    const home = join(work, "home");
+    mkdirSync(home);
+    // Only what both programs need: the emulators, credentials, the realm; no developer profile.
+    const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, ...fixture.env, ...pyEnv };
+    const ports = await openAwsPorts({ env: fixture.env });
+    const want = (m: string) => !ONLY || ONLY.has(m);
+    const argv = (side: "a" | "b", program: string) => (side === "a" ? ours(program) : original(program));
+    const rows: Row[] = [];
+
+    try {
+      if (want("dispatch")) {
+        rows.push(
+          await pair("`lava-dispatcher -r bench bench/sink` (one dispatch, job looked up), whole process", RUNS, (side) =>
+            timed([...argv(side, "lava-dispatcher"), "-r", REALM, SINK_JOB], env, work),
+          ),
+        );
+      }
+      if (want("first-receive")) {
+        probe = receiveProbe(fixture.emulators.endpoints.fauxqs);
+        const probed = { ...env, AWS_ENDPOINT_URL_SQS: probe.url };
+        rows.push(
+          await pair("worker start to its first ReceiveMessage (`--batch --wait 0`, empty queue)", RUNS, async (side) => {
+            let spawned = 0;
+            const received = probe!.next();
+            await timed([...argv(side, "lava-worker"), "-r", REALM, "-w", WORKER, "--batch", "--wait", "0", "--root"], probed, work, (t) => (spawned = t));
+            return (await received) - spawned;
+          }),
+        );
+      }
+      for (const [name, jobId, what] of [
+        ["batch-log", LOG_JOB, "`log`"],
+        ["batch-cmd", JOB, "cmd `true`"],
+      ] as const) {
+        if (!want(name)) continue;
+        // No warm-up pair here: the measures above warmed both programs, and each run needs its own messages.
+        const row: Row = { measure: `${JOBS} ${what} jobs queued, \`lava-worker --batch -t 10 --wait 1\`: start to exit`, a: [], b: [] };
+        for (let i = 0; i < BATCH_RUNS; i++) {
+          for (const side of ["a", "b"] as const) {
+            await queueMessages(ports, jobId, JOBS);
+            const ms = await timed([...argv(side, "lava-worker"), "-r", REALM, "-w", WORKER, "--batch", "-t", "10", "--wait", "1", "--root"], env, work);
+            if (!(await queueIsEmpty(ports))) throw new Error(`${side === "a" ? "our" : "the original's"} worker left messages on the queue`);
+            row[side].push(ms);
+          }
+          process.stderr.write(`  ${i + 1}/${BATCH_RUNS} ${name}\r`);
+        }
+        process.stderr.write("\n");
+        rows.push(row);
+      }
+    } finally {
+      await ports.close();
+    }
+    process.stdout.write(`\nours: ${EXE}; original: ${source}; ${new Date().toISOString()}\n`);
+    process.stdout.write(table(rows, "ours", "original"));
+  } finally {
+    probe?.stop();
+    await fixture?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
