@@ -21,7 +21,12 @@ export class CommandUnavailableError extends Error {
  * and loads node:fs on first import, about 15 ms and 5 ms of a start-up whose floor is about 20 ms.
  */
 export async function writeOut(text: string, fd: 1 | 2 = 1): Promise<void> {
-  await Bun.write(fd === 1 ? Bun.stdout : Bun.stderr, text);
+  try {
+    await Bun.write(fd === 1 ? Bun.stdout : Bun.stderr, text);
+  } catch (err) {
+    // The reader went away (`lava version | true`): nobody is left to tell.
+    if ((err as { code?: unknown }).code !== "EPIPE") throw err;
+  }
 }
 
 /** Prints one error line; the status tells the shell what kind of failure it was. */

@@ -200,3 +200,10 @@ describe("npm shim under another name", () => {
     }
   });
 });
+
+test("a reader that goes away (lava version | true) gets no EPIPE complaint", () => {
+  const main = join(ROOT, "src", "main.ts");
+  const r = Bun.spawnSync(["sh", "-c", `"${process.execPath}" "${main}" version | true`], { stderr: "pipe" });
+  expect(r.stderr.toString()).not.toContain("EPIPE");
+  expect(r.exitCode).toBe(0);
+});
