@@ -4,6 +4,7 @@ import type { Ports } from "../ports/index.ts";
 import { dictCheck } from "../core/dict-check.ts";
 import { ConnectionError, type ConnectionSpec } from "./types.ts";
 import { rememberSecretFields } from "../core/secrets.ts";
+import { ItemError, parseConnectionItem, type ConnectionItem } from "../core/items.ts";
 
 export const CONNECTION_REQUIRED_FIELDS = ["conn_id", "type", "enabled"] as const;
 export const CONNECTION_OPTIONAL_FIELDS = ["description", "owner", "secret_id"] as const;
@@ -20,8 +21,15 @@ export async function getConnectionSpec(ports: Ports, realm: string, connId: str
   } catch (e) {
     throw new ConnectionError(`${connId}: Bad connection record: ${(e as Error).message}`, context);
   }
-  if (typeof spec.type !== "string") throw new ConnectionError(`${connId}: Bad connection record: type must be a string`, context);
-  return { ...spec, conn_id: connId, type: spec.type.toLowerCase(), enabled: spec.enabled === true } as ConnectionSpec;
+  let parsed: ConnectionItem;
+  try {
+    // The one validator of connection items, the one `lava put` uses: conn_id and type strings, enabled a boolean.
+    parsed = parseConnectionItem(spec);
+  } catch (e) {
+    if (e instanceof ItemError) throw new ConnectionError(`${connId}: Bad connection record: ${e.field} ${e.reason}`, context);
+    throw e;
+  }
+  return { ...parsed, conn_id: connId, type: parsed.type.toLowerCase() } as ConnectionSpec;
 }
 
 /** Checks the type-specific fields and that the connection is enabled. */

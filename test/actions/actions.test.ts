@@ -286,6 +286,15 @@ describe("email via an SMTP connection", () => {
     expect(m.data).toContain('filename=report.csv');
   });
 
+  test("a connection item is checked by the one validator lava put uses: enabled must be a boolean, type a string", async () => {
+    const conns = realmTable(REALM, "connections");
+    await h.ports.tables.put(conns, { conn_id: "strenabled", type: "email", subtype: "smtp", enabled: "true", host: "127.0.0.1" });
+    await h.ports.tables.put(conns, { conn_id: "numtype", type: 3, enabled: true, host: "127.0.0.1" });
+    const send = (conn: string) => runAction({ action: "email", email_conn: conn, to: "a@x", subject: "s", message: "m" });
+    await expect(send("strenabled")).rejects.toThrow("strenabled: Bad connection record: enabled must be true or false");
+    await expect(send("numtype")).rejects.toThrow("numtype: Bad connection record: type must be a string");
+  });
+
   test("a disabled connection is refused", async () => {
     await h.ports.tables.put(realmTable(REALM, "connections"), { conn_id: "off", type: "email", subtype: "smtp", enabled: false, host: "127.0.0.1" });
     await expect(runAction({ action: "email", email_conn: "off", to: "a@x", subject: "s", message: "m" })).rejects.toThrow("Connection off: Not enabled");
