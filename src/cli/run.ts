@@ -51,9 +51,9 @@ export async function loadCommand(name: string): Promise<LavaCommand> {
   try {
     return (await entry.load()).default;
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    if (/cannot find module|could not resolve|not found/i.test(msg) && msg.includes(name)) {
-      throw new CommandUnavailableError(`command "${name}" is not available in this build`);
+    // Decided by the loader's code, not its wording: a build that left the command (or a module it needs) out.
+    if ((e as { code?: unknown } | null)?.code === "ERR_MODULE_NOT_FOUND") {
+      throw new CommandUnavailableError(`command "${name}" is not available in this build`, { cause: e });
     }
     throw e;
   }

@@ -46,7 +46,7 @@ export class RenderPool {
       thread.worker.postMessage({ id, req });
     } catch (err) {
       this.pending.delete(id);
-      if (!(err instanceof Error && err.name === "DataCloneError")) throw err;
+      if (!(err instanceof DOMException && err.code === DOMException.DATA_CLONE_ERR)) throw err;
       this.log?.debug(`Rendering on the event loop: ${err.message}`, { event_type: "worker" });
       return renderRequest(req);
     }
