@@ -19,7 +19,7 @@ import { openSink, type Sink } from "./log/sinks.ts";
 import { redact } from "./log/redact.ts";
 import { scrubDeep, scrubSecrets } from "./secrets.ts";
 
-export { redact, isSecretName, REDACTED } from "./log/redact.ts";
+export { redact, redactedValue, isSecretName, REDACTED } from "./log/redact.ts";
 export type { LevelName, LogRecord, JsonStyle } from "./log/format.ts";
 export { pyJson } from "./log/format.ts";
 

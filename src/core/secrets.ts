@@ -8,7 +8,7 @@
  * the ports (`trackSecrets`), and the secret-named fields of a connection item (`rememberSecretFields`).
  */
 import type { ParameterPort, Ports } from "../ports/index.ts";
-import { isSecretName, REDACTED, TOO_DEEP } from "./log/redact.ts";
+import { isSecretName, MAX_REDACT_DEPTH, REDACTED, TOO_DEEP } from "./log/redact.ts";
 
 /** Shorter values are not learnt: cutting every "abc" out of logs would hide more than it protects. */
 const MIN_SECRET_LENGTH = 6;
@@ -67,7 +67,7 @@ export function scrubDeep(value: unknown, depth = 0): unknown {
   if (known.size === 0) return value;
   if (typeof value === "string") return scrubSecrets(value);
   if (value === null || typeof value !== "object") return value;
-  if (depth > 32) return TOO_DEEP;
+  if (depth > MAX_REDACT_DEPTH) return TOO_DEEP;
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, depth + 1));
   if (value instanceof Date || value instanceof Uint8Array) return value;
   if (value instanceof Map) return new Map([...value].map(([k, v]) => [k, scrubDeep(v, depth + 1)]));

@@ -6,8 +6,10 @@
  * that came from outside (an S3 key, an error message, a global) would be spliced into JSON and could add
  * fields or break the structure. Here each string is its own template and its output stays one string.
  *
- * Pure (no imports): the lambdas use it too.
+ * No engine or SDK imports: the lambdas use it too.
  */
+
+import { setOwn } from "./own-property.ts";
 
 /** What makes text a template for Jinja's default delimiters: `{{`, `{%` or `{#`. */
 const TEMPLATE_SYNTAX = /\{[{%#]/;
@@ -76,10 +78,6 @@ export async function renderEachString(value: unknown, render: Render, mark: (re
   return walk(value);
 }
 
-/** A key that no template can turn into a prototype write (`__proto__` is an ordinary key here). */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
 
 /**
  * Dispatch parameters for another run: each string rendered on its own, and each rendered string marked as

@@ -19,6 +19,7 @@ function engine(): Jinja {
 }
 import type { AugmentedJob, RealmInfo } from "../job-contract.ts";
 import { realmEntry } from "../items.ts";
+import { setOwn } from "../own-property.ts";
 
 /** The host's IANA zone: `start` and the job's datetimes are local, as in the original. */
 export const LOCAL_TZ: string = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
@@ -217,7 +218,3 @@ export function rebuildTemplateError(cls: "TemplateError" | "TemplateSyntaxError
   return new j.TemplateError(detail, pos, pyType);
 }
 
-/** `obj[key] = value` as an own data property: no key (`__proto__`) reaches a prototype. */
-function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-}
