@@ -4,7 +4,8 @@
  */
 import type { Ports } from "../ports/index.ts";
 import { workerQueueName } from "./names.ts";
-import { loadJobSpec } from "./job-spec.ts";
+import { jobSpecFromItem, loadJobSpec, readJobItems } from "./job-spec.ts";
+import { BatchSendError } from "../ports/errors.ts";
 import { isoLocal, pyJsonDumps, truncateToSeconds } from "./pyformat.ts";
 
 /** The dispatch message body. Keys appear in this order; `parameters`/`globals` only when non-empty. */
@@ -81,14 +82,20 @@ export interface DispatchJobInput {
   onSend?: (queue: string, delaySeconds: number) => void;
 }
 
+/** The delay in whole seconds, checked against the limits `input` sets. */
+function checkedDelay(input: Pick<DispatchJobInput, "delaySeconds" | "maxDelayMinutes" | "realm">, jobId: string): number {
+  const delay = Math.round(input.delaySeconds ?? 0);
+  if (input.maxDelayMinutes !== undefined && !(delay >= 0 && delay <= input.maxDelayMinutes * 60)) {
+    throw new DispatchError(`Bad delay ${delay}s: must be between 0 and ${input.maxDelayMinutes} minutes`, input.realm, jobId);
+  }
+  if (delay < 0) throw new DispatchError(`Bad delay ${delay}s: must not be negative`, input.realm, jobId);
+  return delay;
+}
+
 /** Sends one dispatch message; returns its run_id. */
 export async function dispatchJob(ports: Ports, input: DispatchJobInput): Promise<string> {
   const { realm, jobId } = input;
-  const delay = Math.round(input.delaySeconds ?? 0);
-  if (input.maxDelayMinutes !== undefined && !(delay >= 0 && delay <= input.maxDelayMinutes * 60)) {
-    throw new DispatchError(`Bad delay ${delay}s: must be between 0 and ${input.maxDelayMinutes} minutes`, realm, jobId);
-  }
-  if (delay < 0) throw new DispatchError(`Bad delay ${delay}s: must not be negative`, realm, jobId);
+  const delay = checkedDelay(input, jobId);
   const worker = input.worker || (await workerOf(ports, input));
   if (!worker) throw new DispatchError("Job has no worker", realm, jobId);
   const msg = buildDispatchMessage({ ...input, worker });
@@ -107,4 +114,104 @@ async function workerOf(ports: Ports, input: DispatchJobInput): Promise<string> 
   const spec = await loadJobSpec(ports, input.realm, input.jobId);
   if (spec.enabled === false) input.onDisabled?.();
   return spec.worker;
+}
+
+export interface DispatchJobsInput extends Omit<DispatchJobInput, "jobId" | "onDisabled" | "onSend"> {
+  jobIds: string[];
+  onDisabled?: (jobId: string) => void;
+  onSend?: (jobId: string, queue: string, delaySeconds: number) => void;
+  /** Told once when the jobs could not be read together and are read one by one instead. */
+  onReadOneByOne?: (reason: Error) => void;
+}
+
+/** What became of one job id of `dispatchJobs`: its run_id, or why nothing was sent for it. */
+export type DispatchOutcome = { jobId: string; runId: string } | { jobId: string; error: DispatchError };
+
+/**
+ * Dispatches several jobs in as few requests as the backend allows: their items read together (DynamoDB
+ * BatchGetItem, 100 keys a request) and their messages sent together per queue (SendMessageBatch, 10 a
+ * request; one transaction locally). Each job succeeds or fails on its own, as with `dispatchJob` one by
+ * one; outcomes come back in the order of `jobIds`. A batch read that fails (BatchGetItem not allowed, say)
+ * falls back to one read per job.
+ */
+export async function dispatchJobs(ports: Ports, input: DispatchJobsInput): Promise<DispatchOutcome[]> {
+  const { realm, jobIds } = input;
+  if (jobIds.length === 1) return [await dispatchOne(ports, input, jobIds[0]!)];
+  let delay: number;
+  try {
+    delay = checkedDelay(input, jobIds[0] ?? "");
+  } catch (err) {
+    return jobIds.map((jobId) => ({ jobId, error: new DispatchError((err as Error).message, realm, jobId) }));
+  }
+  const workers = input.worker ? jobIds.map(() => ({ worker: input.worker! })) : await workersOf(ports, input);
+  const outcomes: (DispatchOutcome | undefined)[] = jobIds.map(() => undefined);
+  const byQueue = new Map<string, { index: number; msg: DispatchMessage }[]>();
+  jobIds.forEach((jobId, index) => {
+    const found = workers[index]!;
+    if ("error" in found) return void (outcomes[index] = { jobId, error: found.error });
+    if (!found.worker) return void (outcomes[index] = { jobId, error: new DispatchError("Job has no worker", realm, jobId) });
+    const queue = input.queue || workerQueueName(realm, found.worker);
+    const msg = buildDispatchMessage({ ...input, jobId, worker: found.worker });
+    input.onSend?.(jobId, queue, delay);
+    byQueue.set(queue, [...(byQueue.get(queue) ?? []), { index, msg }]);
+  });
+  for (const [queue, batch] of byQueue) {
+    const results = await sendAll(ports, queue, batch.map((b) => b.msg), delay);
+    batch.forEach(({ index, msg }, i) => {
+      const jobId = jobIds[index]!;
+      const result = results[i]!;
+      outcomes[index] = typeof result === "string"
+        ? { jobId, runId: msg.run_id }
+        : { jobId, error: new DispatchError(`Cannot dispatch ${jobId}@${realm} - ${result.message}`, realm, jobId, { cause: result }) };
+    });
+  }
+  return outcomes as DispatchOutcome[];
+}
+
+async function dispatchOne(ports: Ports, input: DispatchJobsInput, jobId: string): Promise<DispatchOutcome> {
+  try {
+    const runId = await dispatchJob(ports, {
+      ...input,
+      jobId,
+      onDisabled: input.onDisabled && (() => input.onDisabled!(jobId)),
+      onSend: input.onSend && ((queue, delay) => input.onSend!(jobId, queue, delay)),
+    });
+    return { jobId, runId };
+  } catch (err) {
+    if (err instanceof DispatchError) return { jobId, error: err };
+    return { jobId, error: new DispatchError((err as Error).message, input.realm, jobId, { cause: err }) };
+  }
+}
+
+/** Each message's id, or the error that kept it from being sent. */
+async function sendAll(ports: Ports, queue: string, msgs: DispatchMessage[], delay: number): Promise<(string | Error)[]> {
+  try {
+    return await ports.queues.sendBatch(queue, msgs.map((m) => ({ body: dispatchMessageBody(m), delaySeconds: delay })));
+  } catch (err) {
+    if (err instanceof BatchSendError) return err.results;
+    return msgs.map(() => err as Error);
+  }
+}
+
+/** The worker of each job, read together; a job that cannot be used gets its error instead. */
+async function workersOf(ports: Ports, input: DispatchJobsInput): Promise<({ worker: string } | { error: DispatchError })[]> {
+  const { realm, jobIds } = input;
+  let items: Awaited<ReturnType<typeof readJobItems>> | undefined;
+  try {
+    items = await readJobItems(ports, realm, jobIds);
+  } catch (err) {
+    input.onReadOneByOne?.(err as Error);
+  }
+  const found: ({ worker: string } | { error: DispatchError })[] = [];
+  // One by one, as the original reads them, when the batch read failed.
+  for (const [i, jobId] of jobIds.entries()) {
+    try {
+      const spec = items ? jobSpecFromItem(items[i], realm, jobId) : await loadJobSpec(ports, realm, jobId);
+      if (spec.enabled === false) input.onDisabled?.(jobId);
+      found.push({ worker: spec.worker });
+    } catch (err) {
+      found.push({ error: new DispatchError((err as Error).message, realm, jobId, { cause: err }) });
+    }
+  }
+  return found;
 }

@@ -68,6 +68,21 @@ export class UnavailableError extends PortError {
 }
 
 /**
+ * Some entries of a batch send were refused while the others were sent. Not retryable as a whole: sending
+ * the batch again would send the accepted entries twice. `results` has one entry per message, in order: its
+ * message id when sent, else the error for that entry (retryable when the service, not the message, failed).
+ */
+export class BatchSendError extends PortError {
+  override name = "BatchSendError";
+  constructor(
+    message: string,
+    readonly results: (string | Error)[],
+  ) {
+    super(message);
+  }
+}
+
+/**
  * True for the errors a later attempt may heal: throttling, unavailability, and a full disk (space may be
  * freed). Everything else is permanent.
  */

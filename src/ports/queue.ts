@@ -47,6 +47,11 @@ export interface QueuePort {
   create(name: string, opts?: CreateQueueOptions): Promise<void>;
   exists(name: string): Promise<boolean>;
   send(name: string, body: string, opts?: { delaySeconds?: number }): Promise<string>;
+  /**
+   * Sends several messages in as few requests as the backend allows (SQS SendMessageBatch, 10 per request;
+   * the local queue, one transaction). Resolves with the message ids in order. When only some entries were
+   * refused, throws `BatchSendError` naming each entry's outcome, so nothing accepted is sent twice.
+   */
   sendBatch(name: string, entries: { body: string; delaySeconds?: number }[]): Promise<string[]>;
   receive(name: string, opts?: ReceiveOptions): Promise<QueueMessage[]>;
   delete(name: string, receiptHandle: string): Promise<void>;

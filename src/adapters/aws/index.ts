@@ -44,6 +44,7 @@ import {
   SnsNotificationPort,
 } from "./services.ts";
 import { AwsCredentialsPort } from "./credentials.ts";
+import { FileQueueUrlMemory, queueUrlFile, type QueueUrlMemory } from "./queue-urls.ts";
 import { bunSqlite } from "../common/sqlite-driver.ts";
 
 export type { RequestStats } from "./clients.ts";
@@ -97,6 +98,19 @@ class ClientPool {
   close(): void {
     for (const client of this.built.splice(0)) client.destroy();
   }
+}
+
+/** Queue URLs remembered on this host for these settings' account and endpoint (queue-urls.ts). */
+function queueUrlMemory(settings: AwsSettings, env: NodeJS.ProcessEnv): QueueUrlMemory | undefined {
+  const file = queueUrlFile(env);
+  if (!file) return undefined;
+  const scope = [
+    settings.region ?? "",
+    settings.endpoints.SQS ?? "",
+    settings.profile ?? env.AWS_PROFILE ?? "",
+    settings.credentials?.accessKeyId ?? env.AWS_ACCESS_KEY_ID ?? "",
+  ].join("|");
+  return new FileQueueUrlMemory(file, scope);
 }
 
 export async function openAwsPorts(opts: AwsPortsOptions = {}): Promise<AwsPorts> {
@@ -172,12 +186,13 @@ export async function openAwsPorts(opts: AwsPortsOptions = {}): Promise<AwsPorts
   // A dispatcher's and a worker's hot calls skip the SDK (lite/dynamo.ts, lite/sqs.ts): see lite/client.ts.
   const liteDynamo = pool.register(new LiteService(settings, "DYNAMODB"), "DynamoDB");
   const liteSqs = pool.register(new LiteService(settings, "SQS"), "SQS");
+  const env = opts.env ?? process.env;
   const s3Region = async (): Promise<string | undefined> => (await s3()).config.region();
 
   return {
     backend: "aws",
     tables: new LiteDynamoTableStore(dynamo, liteDynamo),
-    queues: new LiteSqsQueuePort(sqs, liteSqs),
+    queues: new LiteSqsQueuePort(sqs, liteSqs, queueUrlMemory(settings, env)),
     objects: new S3ObjectStore(s3, s3Region),
     notifications: new SnsNotificationPort(sns),
     metrics: new CloudWatchMetricsPort(cloudwatch),

@@ -1,4 +1,7 @@
-/** QueuePort on SQS. Queue names resolve to URLs once (GetQueueUrl) and are cached for the life of the Ports. */
+/**
+ * QueuePort on SQS. Queue names resolve to URLs once (GetQueueUrl), are cached for the life of the Ports and,
+ * given a QueueUrlMemory, remembered across processes (queue-urls.ts).
+ */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type {
   CreateQueueOptions,
@@ -7,7 +10,8 @@ import type {
   QueuePort,
   ReceiveOptions,
 } from "../../ports/queue.ts";
-import { NotFoundError, PortError, UnavailableError } from "../../ports/errors.ts";
+import { AccessDeniedError, BatchSendError, NotFoundError, PortError, UnavailableError } from "../../ports/errors.ts";
+import type { QueueUrlMemory } from "./queue-urls.ts";
 import { awsCall } from "./errors.ts";
 
 /** SendMessageBatch takes at most 10 entries. */
@@ -33,18 +37,70 @@ export function deleteBatchResults(name: string, count: number, failed: BatchEnt
   return results;
 }
 
+/** One SendMessageBatch answer: accepted entries by id, and the refused ones. */
+export interface SendBatchAnswer {
+  Successful?: { Id?: string; MessageId?: string }[];
+  Failed?: BatchEntryFailure[];
+}
+
+/**
+ * Sends `entries` ten at a time through `send` (one SendMessageBatch each). The ids come back in order;
+ * when an entry was refused, the chunks after it are still sent and a BatchSendError reports each entry.
+ */
+export async function sendInBatches(
+  name: string,
+  entries: { body: string; delaySeconds?: number }[],
+  send: (chunk: { body: string; delaySeconds?: number }[]) => Promise<SendBatchAnswer>,
+): Promise<string[]> {
+  const results: (string | Error)[] = [];
+  let failed = 0;
+  for (let start = 0; start < entries.length; start += BATCH) {
+    const chunk = entries.slice(start, start + BATCH);
+    const out = await send(chunk);
+    const sent = new Map((out.Successful ?? []).map((s) => [s.Id, s.MessageId ?? ""]));
+    const refused = new Map((out.Failed ?? []).map((f) => [f.Id, f]));
+    chunk.forEach((_, i) => {
+      const id = sent.get(String(i));
+      if (id !== undefined) return void results.push(id);
+      const f = refused.get(String(i));
+      const text = `send to ${name}: ${f?.Code ?? "no answer for this entry"}${f?.Message ? `: ${f.Message}` : ""}`;
+      results.push(f?.SenderFault === false ? new UnavailableError(text) : new PortError(text));
+      failed++;
+    });
+  }
+  if (failed) throw new BatchSendError(`send batch to ${name}: ${failed} of ${entries.length} messages refused`, results);
+  return results as string[];
+}
+
 export class SqsQueuePort implements QueuePort {
   protected readonly urls = new Map<string, Promise<string>>();
+  /** Queues whose cached URL came from `memory`, not from a lookup by this process. */
+  private readonly remembered = new Set<string>();
 
-  constructor(private readonly client: () => Promise<SQSClient>) {}
+  constructor(
+    private readonly client: () => Promise<SQSClient>,
+    /** URLs remembered across processes (queue-urls.ts); none = one GetQueueUrl per queue per process. */
+    private readonly memory?: QueueUrlMemory,
+  ) {}
 
   protected url(name: string): Promise<string> {
     let url = this.urls.get(name);
     if (!url) {
-      url = this.lookup(name);
+      url = this.resolve(name);
       this.urls.set(name, url);
       url.catch(() => this.urls.delete(name));
     }
+    return url;
+  }
+
+  private async resolve(name: string): Promise<string> {
+    const known = await this.memory?.get(name);
+    if (known) {
+      this.remembered.add(name);
+      return known;
+    }
+    const url = await this.lookup(name);
+    await this.memory?.remember(name, url);
     return url;
   }
 
@@ -56,15 +112,30 @@ export class SqsQueuePort implements QueuePort {
     return out.QueueUrl;
   }
 
-  /** Runs `fn` with the queue's URL; a queue deleted since we cached its URL is looked up again next time. */
-  private async withUrl<T>(name: string, what: string, fn: (sqs: SQSClient, url: string) => Promise<T>): Promise<T> {
-    const [sqs, url] = await Promise.all([this.client(), this.url(name)]);
+  /**
+   * Runs `call` on the queue's URL. When the queue is not found or access is denied, its URL is forgotten;
+   * if that URL was a remembered one (it may belong to a deleted queue or another account), it is looked
+   * up and the call made once more: the failed call had no effect, so repeating it sends nothing twice.
+   */
+  protected async onUrl<T>(name: string, what: string, call: (url: string) => Promise<T>): Promise<T> {
+    const attempt = (url: string) => awsCall(`${what} ${name}`, () => call(url), { kind: "queue", name });
     try {
-      return await awsCall(`${what} ${name}`, () => fn(sqs, url), { kind: "queue", name });
+      return await attempt(await this.url(name));
     } catch (err) {
-      if (err instanceof NotFoundError) this.urls.delete(name);
-      throw err;
+      const queueGone = err instanceof NotFoundError && err.resource.kind === "queue";
+      if (!queueGone && !(err instanceof AccessDeniedError)) throw err;
+      this.urls.delete(name);
+      const stale = this.remembered.delete(name);
+      await this.memory?.forget(name);
+      if (!stale) throw err;
+      return attempt(await this.url(name));
     }
+  }
+
+  /** `onUrl` with the SDK client. */
+  private async withUrl<T>(name: string, what: string, fn: (sqs: SQSClient, url: string) => Promise<T>): Promise<T> {
+    const sqs = await this.client();
+    return this.onUrl(name, what, (url) => fn(sqs, url));
   }
 
   async create(name: string, opts: CreateQueueOptions = {}): Promise<void> {
@@ -80,7 +151,9 @@ export class SqsQueuePort implements QueuePort {
           },
         }),
       ), { kind: "queue", name });
-    if (out.QueueUrl) this.urls.set(name, Promise.resolve(out.QueueUrl));
+    if (!out.QueueUrl) return;
+    this.urls.set(name, Promise.resolve(out.QueueUrl));
+    await this.memory?.remember(name, out.QueueUrl);
   }
 
   async exists(name: string): Promise<boolean> {
@@ -103,25 +176,16 @@ export class SqsQueuePort implements QueuePort {
 
   async sendBatch(name: string, entries: { body: string; delaySeconds?: number }[]): Promise<string[]> {
     const { SendMessageBatchCommand } = await import("@aws-sdk/client-sqs");
-    const ids: string[] = [];
-    for (let start = 0; start < entries.length; start += BATCH) {
-      const chunk = entries.slice(start, start + BATCH);
-      const out = await this.withUrl(name, "send batch to", (sqs, url) =>
+    return sendInBatches(name, entries, (chunk) =>
+      this.withUrl(name, "send batch to", (sqs, url) =>
         sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: url,
             Entries: chunk.map((e, i) => ({ Id: String(i), MessageBody: e.body, DelaySeconds: e.delaySeconds })),
           }),
         ),
-      );
-      if (out.Failed?.length) {
-        const codes = out.Failed.map((f) => f.Code).join(", ");
-        throw new PortError(`send batch to ${name}: ${out.Failed.length} of ${chunk.length} messages failed (${codes})`);
-      }
-      const byId = new Map((out.Successful ?? []).map((s) => [s.Id, s.MessageId ?? ""]));
-      chunk.forEach((_, i) => ids.push(byId.get(String(i)) ?? ""));
-    }
-    return ids;
+      ),
+    );
   }
 
   async receive(name: string, opts: ReceiveOptions = {}): Promise<QueueMessage[]> {

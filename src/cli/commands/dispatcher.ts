@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { backendArgs, explainMissingRealm, noRealmMessage, loggerFrom, loggingArgs, portsFrom, realmFrom, str, type CommonOptions } from "../common.ts";
 import { UsageError } from "../../core/errors.ts";
 import { LavaConfig, parseDuration } from "../../core/config.ts";
-import { dispatchJob } from "../../core/dispatch.ts";
+import { dispatchJobs } from "../../core/dispatch.ts";
 import { listArg, positionalArgs } from "../parse.ts";
 import { flagFileSet } from "../../core/private-dir.ts";
 
@@ -48,24 +48,31 @@ export default defineCommand({
     const ports = await portsFrom(args as CommonOptions);
     let status = 0;
     try {
-      for (const jobId of positionals) {
-        try {
-          const runId = await dispatchJob(ports, {
-            realm,
-            jobId,
-            worker: str(args.worker),
-            parameters,
-            globals: globalsMap,
-            delaySeconds,
-            queue: str(args.queue),
-            onDisabled: () => log.warning(`${jobId}@${realm} is disabled: sent anyway, the worker will record it as skipped`, { event_type: "dispatch", job_id: jobId }),
-            onSend: (queue, delay) => log.debug(`${jobId}@${realm}: sending to queue ${queue} with delay ${delay}s`, { event_type: "dispatch", job_id: jobId }),
-          });
-          log.info(`${jobId}@${realm} dispatched (${runId})`, { event_type: "dispatch", job_id: jobId, run_id: runId });
-        } catch (err) {
-          status = 1;
-          log.error(`${jobId}@${realm} dispatch failed - ${(err as Error).message}`, { event_type: "dispatch", job_id: jobId });
-          if (explainMissingRealm(err, realm) !== err) process.stderr.write(`lava dispatcher: ${noRealmMessage(realm)}\n`);
+      const outcomes = await dispatchJobs(ports, {
+        realm,
+        jobIds: positionals,
+        worker: str(args.worker),
+        parameters,
+        globals: globalsMap,
+        delaySeconds,
+        queue: str(args.queue),
+        onDisabled: (jobId) => log.warning(`${jobId}@${realm} is disabled: sent anyway, the worker will record it as skipped`, { event_type: "dispatch", job_id: jobId }),
+        onSend: (jobId, queue, delay) => log.debug(`${jobId}@${realm}: sending to queue ${queue} with delay ${delay}s`, { event_type: "dispatch", job_id: jobId }),
+        onReadOneByOne: (reason) => log.warning(`Reading the jobs together failed, reading them one by one: ${reason.message}`, { event_type: "dispatch" }),
+      });
+      let explained = false;
+      for (const outcome of outcomes) {
+        const { jobId } = outcome;
+        if ("runId" in outcome) {
+          log.info(`${jobId}@${realm} dispatched (${outcome.runId})`, { event_type: "dispatch", job_id: jobId, run_id: outcome.runId });
+          continue;
+        }
+        status = 1;
+        log.error(`${jobId}@${realm} dispatch failed - ${outcome.error.message}`, { event_type: "dispatch", job_id: jobId });
+        const cause = outcome.error.cause ?? outcome.error;
+        if (!explained && explainMissingRealm(cause, realm) !== cause) {
+          process.stderr.write(`lava dispatcher: ${noRealmMessage(realm)}\n`);
+          explained = true;
         }
       }
     } finally {

@@ -1,12 +1,13 @@
 /**
- * SQS GetQueueUrl, SendMessage and a worker's calls (ReceiveMessage, DeleteMessage, DeleteMessageBatch,
+ * SQS GetQueueUrl, SendMessage[Batch] and a worker's calls (ReceiveMessage, DeleteMessage, DeleteMessageBatch,
  * ChangeMessageVisibility) over the lite client (SQS's JSON protocol); every other queue operation stays
  * on the SDK client. The queue URL cache is the SDK port's own, so both paths share it.
  */
-import { NotFoundError, PortError } from "../../../ports/errors.ts";
+import { PortError } from "../../../ports/errors.ts";
 import type { QueueMessage, ReceiveOptions } from "../../../ports/queue.ts";
 import { awsCall } from "../errors.ts";
-import { deleteBatchResults, SqsQueuePort, type BatchEntryFailure } from "../queues.ts";
+import { deleteBatchResults, sendInBatches, SqsQueuePort, type BatchEntryFailure, type SendBatchAnswer } from "../queues.ts";
+import type { QueueUrlMemory } from "../queue-urls.ts";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { LiteService } from "./client.ts";
 
@@ -14,8 +15,9 @@ export class LiteSqsQueuePort extends SqsQueuePort {
   constructor(
     client: () => Promise<SQSClient>,
     private readonly lite: LiteService,
+    memory?: QueueUrlMemory,
   ) {
-    super(client);
+    super(client, memory);
   }
 
   protected override async lookup(name: string): Promise<string> {
@@ -29,36 +31,38 @@ export class LiteSqsQueuePort extends SqsQueuePort {
   override async send(name: string, body: string, opts?: { delaySeconds?: number }): Promise<string> {
     const route = await this.lite.route();
     if (!route) return super.send(name, body, opts);
-    const url = await this.url(name);
-    const input: Record<string, unknown> = { QueueUrl: url, MessageBody: body };
+    const input: Record<string, unknown> = { MessageBody: body };
     if (opts?.delaySeconds !== undefined) input.DelaySeconds = opts.delaySeconds;
-    let out: Record<string, unknown>;
-    try {
-      out = await awsCall(`send to ${name}`, () => this.lite.call(route, "SendMessage", input), { kind: "queue", name });
-    } catch (err) {
-      // A queue deleted since its URL was cached is looked up again next time.
-      if (err instanceof NotFoundError) this.urls.delete(name);
-      throw err;
-    }
+    const out = await this.onUrl(name, "send to", (url) => this.lite.call(route, "SendMessage", { QueueUrl: url, ...input }));
     // The SDK checks this digest too: a mismatch means the body was altered on the way.
-    const md5 = out.MD5OfMessageBody;
-    if (typeof md5 === "string" && md5 !== new Bun.CryptoHasher("md5").update(body).digest("hex")) {
+    if (!bodyMatches(out.MD5OfMessageBody, body)) {
       throw new PortError(`send to ${name}: MD5 of the message body does not match the one SQS computed`);
     }
     return typeof out.MessageId === "string" ? out.MessageId : "";
+  }
+
+  override async sendBatch(name: string, entries: { body: string; delaySeconds?: number }[]): Promise<string[]> {
+    const route = await this.lite.route();
+    if (!route) return super.sendBatch(name, entries);
+    return sendInBatches(name, entries, async (chunk) => {
+      const wire = chunk.map((e, i) => ({ Id: String(i), MessageBody: e.body, ...(e.delaySeconds !== undefined ? { DelaySeconds: e.delaySeconds } : {}) }));
+      const out = (await this.onUrl(name, "send batch to", (url) => this.lite.call(route, "SendMessageBatch", { QueueUrl: url, Entries: wire }))) as SendBatchAnswer & {
+        Successful?: { Id?: string; MessageId?: string; MD5OfMessageBody?: string }[];
+      };
+      for (const ok of out.Successful ?? []) {
+        if (!bodyMatches(ok.MD5OfMessageBody, chunk[Number(ok.Id)]?.body ?? "")) {
+          throw new PortError(`send batch to ${name}: MD5 of message ${ok.Id} does not match the one SQS computed`);
+        }
+      }
+      return out;
+    });
   }
 
   /** One call on the queue's URL; undefined when the SDK must serve this configuration. */
   private async onQueue(name: string, what: string, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
     const route = await this.lite.route();
     if (!route) return undefined;
-    const url = await this.url(name);
-    try {
-      return await awsCall(`${what} ${name}`, () => this.lite.call(route, operation, { QueueUrl: url, ...input }), { kind: "queue", name });
-    } catch (err) {
-      if (err instanceof NotFoundError) this.urls.delete(name);
-      throw err;
-    }
+    return this.onUrl(name, what, (url) => this.lite.call(route, operation, { QueueUrl: url, ...input }));
   }
 
   override async receive(name: string, opts: ReceiveOptions = {}): Promise<QueueMessage[]> {
@@ -76,7 +80,7 @@ export class LiteSqsQueuePort extends SqsQueuePort {
     return messages.map((m) => {
       const body = m.Body ?? "";
       // As the SDK: a body that does not match SQS's digest was altered on the way.
-      if (typeof m.MD5OfBody === "string" && m.MD5OfBody !== new Bun.CryptoHasher("md5").update(body).digest("hex")) {
+      if (!bodyMatches(m.MD5OfBody, body)) {
         throw new PortError(`receive from ${name}: MD5 of message ${m.MessageId ?? "?"} does not match the one SQS computed`);
       }
       return {
@@ -110,6 +114,11 @@ export class LiteSqsQueuePort extends SqsQueuePort {
     const out = await this.onQueue(name, "change visibility in", "ChangeMessageVisibility", { ReceiptHandle: receiptHandle, VisibilityTimeout: seconds });
     if (!out) return super.changeVisibility(name, receiptHandle, seconds);
   }
+}
+
+/** SQS's digest of a body against the body we have; an answer without one is taken as it is. */
+function bodyMatches(md5: unknown, body: string): boolean {
+  return typeof md5 !== "string" || md5 === new Bun.CryptoHasher("md5").update(body).digest("hex");
 }
 
 interface WireMessage {
