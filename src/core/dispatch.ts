@@ -39,6 +39,13 @@ export interface BuildDispatchInput {
   parameters?: Record<string, unknown>;
   globals?: Record<string, unknown>;
   now?: Date;
+  /** `ts_dispatch` already formatted (several messages of one call); else formatted from `now`. */
+  tsDispatch?: string;
+}
+
+/** `ts_dispatch` for a dispatch sent at `now`: local time, whole seconds, with its offset. */
+export function dispatchTimestamp(now: Date = new Date()): string {
+  return isoLocal(truncateToSeconds(now));
 }
 
 export function buildDispatchMessage(input: BuildDispatchInput): DispatchMessage {
@@ -47,7 +54,7 @@ export function buildDispatchMessage(input: BuildDispatchInput): DispatchMessage
     worker: input.worker,
     job_id: input.jobId,
     run_id: crypto.randomUUID(),
-    ts_dispatch: isoLocal(truncateToSeconds(input.now ?? new Date())),
+    ts_dispatch: input.tsDispatch ?? dispatchTimestamp(input.now),
   };
   if (input.parameters && Object.keys(input.parameters).length) msg.parameters = input.parameters;
   if (input.globals && Object.keys(input.globals).length) msg.globals = input.globals;
@@ -145,15 +152,19 @@ export async function dispatchJobs(ports: Ports, input: DispatchJobsInput): Prom
   }
   const workers = input.worker ? jobIds.map(() => ({ worker: input.worker! })) : await workersOf(ports, input);
   const outcomes: (DispatchOutcome | undefined)[] = jobIds.map(() => undefined);
+  // One timestamp for the whole call: local-time formatting costs (docs/BENCHMARKS.md), and it is whole seconds.
+  const tsDispatch = dispatchTimestamp(input.now);
   const byQueue = new Map<string, { index: number; msg: DispatchMessage }[]>();
   jobIds.forEach((jobId, index) => {
     const found = workers[index]!;
     if ("error" in found) return void (outcomes[index] = { jobId, error: found.error });
     if (!found.worker) return void (outcomes[index] = { jobId, error: new DispatchError("Job has no worker", realm, jobId) });
     const queue = input.queue || workerQueueName(realm, found.worker);
-    const msg = buildDispatchMessage({ ...input, jobId, worker: found.worker });
+    const msg = buildDispatchMessage({ ...input, jobId, worker: found.worker, tsDispatch });
     input.onSend?.(jobId, queue, delay);
-    byQueue.set(queue, [...(byQueue.get(queue) ?? []), { index, msg }]);
+    let batch = byQueue.get(queue);
+    if (!batch) byQueue.set(queue, (batch = []));
+    batch.push({ index, msg });
   });
   for (const [queue, batch] of byQueue) {
     const results = await sendAll(ports, queue, batch.map((b) => b.msg), delay);
