@@ -4,7 +4,7 @@
  * ratio is taken pair by pair, so that a machine whose speed drifts (shared cores) still gives a fair ratio.
  * Prints one table: min / median / max of each side and of the per-pair ratio ours / original.
  *
- *   bun bench/compare.ts ORIGINAL [--runs 10] [--jobs 200] [--batch-runs 3] [--exe dist/lava] [--only m1,m2]
+ *   bun bench/compare.ts ORIGINAL [--runs 10] [--jobs 200] [--batch-runs 3] [--exe dist/lava] [--only m1,m2] [--pickups 10]
  *
  * ORIGINAL is the original lava's source: a checkout, or a bare git mirror (its HEAD is extracted into a
  * temporary directory). Nothing of it is kept. Without it, or without the Python packages it needs, the
@@ -25,6 +25,9 @@
  *                 first ReceiveMessage reaching SQS (seen by a forwarding proxy in front of fauxqs)
  *  batch-log      `lava-worker ... --batch -t 10 --wait 1 --root` with --jobs `log` jobs queued: spawn to exit
  *  batch-cmd      the same with cmd `true` jobs
+ *  pickup         an idle worker with default settings (`lava-worker -r bench -w core --root`) takes --pickups
+ *                 [10] `log` dispatches sent at random times 0.2..25 s apart: send to `starting` in the events
+ *                 table (bench/pickup.ts); not paired, one worker per side
  * Settings are the programs' defaults except where written above. Ours is the compiled executable (--exe),
  * run through `lava-dispatcher` / `lava-worker` symlinks as installed.
  */
@@ -38,6 +41,7 @@ import { workerQueueName } from "../src/core/names.ts";
 import type { Ports } from "../src/ports/index.ts";
 import { JOB, LOG_JOB, REALM, SINK_JOB, WORKER, startFixture, type Fixture } from "./fixture.ts";
 import { pair, receiveProbe, table, timed, type Row } from "./paired.ts";
+import { PICKUP_HEAD, pickupDelays, pickupRow } from "./pickup.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const { values, positionals } = parseArgs({
@@ -48,11 +52,13 @@ const { values, positionals } = parseArgs({
     jobs: { type: "string", default: "200" },
     exe: { type: "string", default: join(ROOT, "dist", "lava") },
     only: { type: "string" },
+    pickups: { type: "string", default: "10" },
   },
 });
 const RUNS = Number(values.runs);
 const BATCH_RUNS = Number(values["batch-runs"]);
 const JOBS = Number(values.jobs);
+const PICKUP = Number(values.pickups);
 const EXE = resolve(values.exe!);
 const ONLY = values.only ? new Set(values.only.split(",")) : undefined;
 const EXTRA_PATH = process.env.LAVA_ORIGINAL_EXTRA_PATH ?? "/usr/lib/python3/dist-packages";
@@ -155,6 +161,7 @@ async function main(): Promise<void> {
     const want = (m: string) => !ONLY || ONLY.has(m);
     const argv = (side: "a" | "b", program: string) => (side === "a" ? ours(program) : original(program));
     const rows: Row[] = [];
+    const pickups: string[] = [];
 
     try {
       if (want("dispatch")) {
@@ -195,11 +202,31 @@ async function main(): Promise<void> {
         process.stderr.write("\n");
         rows.push(row);
       }
+      if (want("pickup")) {
+        // Not paired: each side is one long-running worker taking PICKUP dispatches at random times.
+        for (const side of ["a", "b"] as const) {
+          const d = await pickupDelays({
+            argv: [...argv(side, "lava-worker"), "-r", REALM, "-w", WORKER, "--root", "-l", "info"],
+            env,
+            ports,
+            dispatches: PICKUP,
+            // Beyond the original's 20 s cycle (10 s poll, 10 s sleep), so its dispatches land anywhere in it.
+            gapMaxMs: 25_000,
+            periodMs: 2,
+            label: side === "a" ? "ours" : "original",
+          });
+          pickups.push(pickupRow(side === "a" ? "ours" : "original", d));
+        }
+      }
     } finally {
       await ports.close();
     }
     process.stdout.write(`\nours: ${EXE}; original: ${source}; ${new Date().toISOString()}\n`);
     process.stdout.write(table(rows, "ours", "original"));
+    if (pickups.length) {
+      process.stdout.write("\nIdle worker, defaults: dispatch send to `starting` in the events table, ms\n");
+      process.stdout.write(`${PICKUP_HEAD}${pickups.join("\n")}\n`);
+    }
   } finally {
     probe?.stop();
     await fixture?.stop();

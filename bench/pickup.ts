@@ -27,20 +27,6 @@ import { realmTable, workerQueueName } from "../src/core/names.ts";
 import type { Ports } from "../src/ports/index.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-const dash = process.argv.indexOf("--");
-const { values } = parseArgs({
-  args: process.argv.slice(2, dash < 0 ? undefined : dash),
-  options: {
-    dispatches: { type: "string", default: "40" },
-    backend: { type: "string", default: "both" },
-    exe: { type: "string", default: join(ROOT, "dist", "lava") },
-    "gap-max": { type: "string", default: "3" },
-  },
-});
-const workerArgs = dash < 0 ? [] : process.argv.slice(dash + 1);
-const N = Number(values.dispatches);
-const GAP_MAX_MS = Number(values["gap-max"]) * 1000;
-const EXE = resolve(values.exe!);
 
 async function startedInTable(ports: Ports, runId: string, periodMs: number, deadline: number): Promise<number> {
   const table = realmTable(REALM, "events");
@@ -73,25 +59,35 @@ async function waitReady(stderr: ReadableStream<Uint8Array>): Promise<void> {
   throw new Error(`worker never became ready:\n${text.slice(-2000)}`);
 }
 
-async function measure(backend: "local" | "aws", env: Record<string, string>, ports: Ports): Promise<number[]> {
-  const periodMs = backend === "local" ? 1 : 2;
-  const proc = Bun.spawn([EXE, "worker", "-r", REALM, "-w", WORKER, "--root", "-l", "info", ...workerArgs], {
-    env: { ...env, LAVA_BACKEND: backend },
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+export interface PickupInput {
+  /** The worker command, run until the measure ends (then SIGHUP). */
+  argv: string[];
+  env: Record<string, string>;
+  /** Ports on the worker's backend, to send dispatches and read events. */
+  ports: Ports;
+  dispatches: number;
+  /** Pauses before each dispatch are uniform in 0.2 s .. gapMaxMs. */
+  gapMaxMs: number;
+  /** Period of the events read loop. */
+  periodMs: number;
+  label: string;
+}
+
+/** Send-to-`starting` delays (ms) of `dispatches` dispatches at random times into an idle worker. */
+export async function pickupDelays(input: PickupInput): Promise<number[]> {
+  const proc = Bun.spawn(input.argv, { env: input.env, stdout: "ignore", stderr: "pipe" });
   try {
     await waitReady(proc.stderr);
     await Bun.sleep(1000); // idle: its first long poll is open
     const delays: number[] = [];
-    for (let i = 0; i < N; i++) {
-      await Bun.sleep(200 + Math.random() * Math.max(0, GAP_MAX_MS - 200));
+    for (let i = 0; i < input.dispatches; i++) {
+      await Bun.sleep(200 + Math.random() * Math.max(0, input.gapMaxMs - 200));
       const msg = buildDispatchMessage({ realm: REALM, worker: WORKER, jobId: LOG_JOB });
       const sent = performance.now();
-      await ports.queues.send(workerQueueName(REALM, WORKER), dispatchMessageBody(msg));
-      const seen = await startedInTable(ports, msg.run_id, periodMs, sent + 60_000);
+      await input.ports.queues.send(workerQueueName(REALM, WORKER), dispatchMessageBody(msg));
+      const seen = await startedInTable(input.ports, msg.run_id, input.periodMs, sent + 60_000);
       delays.push(seen - sent);
-      process.stderr.write(`  ${backend} ${i + 1}/${N}: ${(seen - sent).toFixed(1)} ms\r`);
+      process.stderr.write(`  ${input.label} ${i + 1}/${input.dispatches}: ${(seen - sent).toFixed(1)} ms\r`);
     }
     process.stderr.write("\n");
     return delays;
@@ -106,25 +102,57 @@ function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 }
 
-const fixture = await startFixture();
-const rows: string[] = [];
-try {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: fixture.work, ...fixture.env, LAVA_TMPDIR: join(fixture.work, "tmp") };
-  for (const backend of ["local", "aws"] as const) {
-    if (values.backend !== "both" && values.backend !== backend) continue;
-    const ports = backend === "local" ? await openLocalPorts({ home: fixture.env.LAVA_HOME! }) : await openAwsPorts({ env: fixture.emulators.env });
-    try {
-      const d = await measure(backend, env, ports);
-      const s = stats(d);
-      rows.push(`| ${backend} | ${d.length} | ${s.min.toFixed(1)} | ${s.median.toFixed(1)} | **${percentile(d, 95).toFixed(1)}** | ${s.max.toFixed(1)} |`);
-    } finally {
-      await ports.close();
+async function main(): Promise<void> {
+  const dash = process.argv.indexOf("--");
+  const { values } = parseArgs({
+    args: process.argv.slice(2, dash < 0 ? undefined : dash),
+    options: {
+      dispatches: { type: "string", default: "40" },
+      backend: { type: "string", default: "both" },
+      exe: { type: "string", default: join(ROOT, "dist", "lava") },
+      "gap-max": { type: "string", default: "3" },
+    },
+  });
+  const workerArgs = dash < 0 ? [] : process.argv.slice(dash + 1);
+  const N = Number(values.dispatches);
+  const GAP_MAX_MS = Number(values["gap-max"]) * 1000;
+  const EXE = resolve(values.exe!);
+  const fixture = await startFixture();
+  const rows: string[] = [];
+  try {
+    const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: fixture.work, ...fixture.env, LAVA_TMPDIR: join(fixture.work, "tmp") };
+    for (const backend of ["local", "aws"] as const) {
+      if (values.backend !== "both" && values.backend !== backend) continue;
+      const ports = backend === "local" ? await openLocalPorts({ home: fixture.env.LAVA_HOME! }) : await openAwsPorts({ env: fixture.emulators.env });
+      try {
+        const d = await pickupDelays({
+          argv: [EXE, "worker", "-r", REALM, "-w", WORKER, "--root", "-l", "info", ...workerArgs],
+          env: { ...env, LAVA_BACKEND: backend },
+          ports,
+          dispatches: N,
+          gapMaxMs: GAP_MAX_MS,
+          periodMs: backend === "local" ? 1 : 2,
+          label: backend,
+        });
+        rows.push(pickupRow(backend, d));
+      } finally {
+        await ports.close();
+      }
     }
+  } finally {
+    await fixture.stop();
   }
-} finally {
-  await fixture.stop();
+  const args = workerArgs.length ? workerArgs.join(" ") : "defaults";
+  process.stdout.write(`\n${EXE} worker (${args}), dispatch send to \`starting\` in the events table, ms; ${new Date().toISOString()}\n`);
+  process.stdout.write(`${PICKUP_HEAD}${rows.join("\n")}\n`);
 }
-const args = workerArgs.length ? workerArgs.join(" ") : "defaults";
-process.stdout.write(`\n${EXE} worker (${args}), dispatch send to \`starting\` in the events table, ms; ${new Date().toISOString()}\n`);
-process.stdout.write("| backend | dispatches | min | median | p95 | max |\n|---|---|---|---|---|---|\n");
-process.stdout.write(`${rows.join("\n")}\n`);
+
+export const PICKUP_HEAD = "| worker | dispatches | min | median | p95 | max |\n|---|---|---|---|---|---|\n";
+
+/** One row of PICKUP_HEAD's table, in ms. */
+export function pickupRow(name: string, d: number[]): string {
+  const s = stats(d);
+  return `| ${name} | ${d.length} | ${s.min.toFixed(1)} | ${s.median.toFixed(1)} | **${percentile(d, 95).toFixed(1)}** | ${s.max.toFixed(1)} |`;
+}
+
+if (import.meta.main) await main();
