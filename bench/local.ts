@@ -58,6 +58,8 @@ interface Side {
   proc: ReturnType<typeof Bun.spawn>;
   stderrPath: string;
   times: number[];
+  /** The worker's CPU time (user + system) per burst, ms. */
+  cpu: number[];
 }
 
 function baseEnv(): Record<string, string> {
@@ -93,7 +95,7 @@ async function startSide(name: string, exe: string): Promise<Side> {
   }
   await Bun.sleep(1000); // idle: start-up work (imports, tmp clean-up) is over
   const watch = new Database(join(home, "lava.db"), { readonly: true });
-  return { name, exe, home, ports, watch, proc, stderrPath, times: [] };
+  return { name, exe, home, ports, watch, proc, stderrPath, times: [], cpu: [] };
 }
 
 function tail(path: string): string {
@@ -101,6 +103,16 @@ function tail(path: string): string {
     return readFileSync(path, "utf8").split("\n").slice(-20).join("\n");
   } catch {
     return "";
+  }
+}
+
+/** utime + stime of `pid` in ms (Linux /proc; NaN elsewhere). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
   }
 }
 
@@ -123,8 +135,8 @@ function dataVersion(db: Database): number {
   return db.query<{ data_version: number }, []>("PRAGMA data_version").get()?.data_version ?? 0;
 }
 
-/** One burst: N messages in one transaction; ms from the send to the last run's terminal event. */
-async function burst(s: Side): Promise<number> {
+/** One burst: N messages in one transaction; ms from the send to the last run's terminal event, and the worker's CPU ms meanwhile. */
+async function burst(s: Side): Promise<{ ms: number; cpu: number }> {
   const runIds: string[] = [];
   const entries = Array.from({ length: N }, () => {
     const msg = buildDispatchMessage({ realm: "ref", worker: "core", jobId: JOB });
@@ -132,11 +144,13 @@ async function burst(s: Side): Promise<number> {
     return { body: dispatchMessageBody(msg) };
   });
   let version = dataVersion(s.watch);
+  const cpu0 = cpuMs(s.proc.pid);
   const t0 = performance.now();
   await s.ports.queues.sendBatch(QUEUE, entries);
   const limit = t0 + 300_000;
   let done = 0;
   let end = NaN;
+  let cpu = NaN;
   while (performance.now() < limit) {
     if (s.proc.exitCode !== null) throw new Error(`${s.name}: worker exited ${s.proc.exitCode}:\n${tail(s.stderrPath)}`);
     const v = dataVersion(s.watch);
@@ -146,6 +160,7 @@ async function burst(s: Side): Promise<number> {
       done = terminalCount(s.watch, runIds);
       if (done >= N) {
         end = at;
+        cpu = cpuMs(s.proc.pid) - cpu0;
         break;
       }
     }
@@ -154,7 +169,7 @@ async function burst(s: Side): Promise<number> {
   if (!(done >= N)) throw new Error(`${s.name}: only ${done} of ${N} runs ended:\n${tail(s.stderrPath)}`);
   while (queueLength(s.watch) > 0 && performance.now() < limit) await Bun.sleep(10);
   await Bun.sleep(500); // idle again before the next burst
-  return end - t0;
+  return { ms: end - t0, cpu };
 }
 
 async function stopSide(s: Side): Promise<void> {
@@ -173,7 +188,11 @@ function fmt(t: Three, f: (x: number) => string): string {
 function report(s: Side): void {
   const ms = stats(s.times);
   const rates = stats(s.times.map((t) => (N / t) * 1000));
-  console.log(`${s.name} (${s.exe}): ${s.times.length} runs, ms min/median/max ${fmt(ms, (x) => x.toFixed(0))}, jobs/s ${fmt(rates, (x) => x.toFixed(0))}`);
+  const cpu = stats(s.cpu);
+  console.log(
+    `${s.name} (${s.exe}): ${s.times.length} runs, ms min/median/max ${fmt(ms, (x) => x.toFixed(0))}, jobs/s ${fmt(rates, (x) => x.toFixed(0))}, ` +
+      `worker CPU ms per burst ${fmt(cpu, (x) => x.toFixed(0))}`,
+  );
 }
 
 async function spawnFloor(): Promise<void> {
@@ -207,8 +226,10 @@ try {
   for (const s of sides) await burst(s); // warm-up, not counted
   for (let r = 0; r < RUNS; r++) {
     for (const s of sides) {
-      s.times.push(await burst(s));
-      process.stderr.write(`  ${s.name} run ${r + 1}/${RUNS}: ${s.times.at(-1)!.toFixed(0)} ms\n`);
+      const b = await burst(s);
+      s.times.push(b.ms);
+      s.cpu.push(b.cpu);
+      process.stderr.write(`  ${s.name} run ${r + 1}/${RUNS}: ${b.ms.toFixed(0)} ms, worker CPU ${b.cpu.toFixed(0)} ms\n`);
     }
   }
   for (const s of sides) report(s);

@@ -14,7 +14,7 @@
  */
 import { join, resolve } from "node:path";
 import type { Ports } from "../../ports/index.ts";
-import { mapStorageErrors, openDatabase, systemClock, type Clock } from "./db.ts";
+import { flushWrites, mapStorageErrors, openDatabase, systemClock, type Clock } from "./db.ts";
 import { privateDir, privateFile, securePrivateHome } from "./home.ts";
 import { LocalKms } from "./kms.ts";
 import { LocalObjectStore } from "./objects.ts";
@@ -102,6 +102,8 @@ export async function openLocalPorts(opts: LocalPortsOptions): Promise<LocalPort
       closed = true;
       queues.close();
       wakeup.close();
+      // Writes queued in this turn still commit: their callers are waiting for them.
+      flushWrites(db);
       db.close(false);
     },
   };
