@@ -175,6 +175,7 @@ async function burst(s: Side): Promise<{ ms: number; cpu: number }> {
 async function stopSide(s: Side): Promise<void> {
   s.proc.kill("SIGHUP");
   const code = await s.proc.exited;
+  if (process.env.BENCH_TAIL) console.error(tail(s.stderrPath));
   if (code !== 0) console.error(`${s.name}: worker exit ${code} on SIGHUP:\n${tail(s.stderrPath)}`);
   s.watch.close();
   await s.ports.close();

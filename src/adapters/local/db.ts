@@ -197,9 +197,18 @@ export function writeTransaction<T>(db: Database, fn: () => T): T {
  * their work is kept.
  */
 export function groupWrite<T>(db: Database, fn: () => T): Promise<T> {
+  return groupOf(db).add(fn);
+}
+
+/** Calls `fn` after each commit of a group (checkpoint.ts counts them). */
+export function onGroupCommit(db: Database, fn: () => void): void {
+  groupOf(db).onCommit = fn;
+}
+
+function groupOf(db: Database): WriteGroup {
   let group = groups.get(db);
   if (!group) groups.set(db, (group = new WriteGroup(db)));
-  return group.add(fn);
+  return group;
 }
 
 /** Runs what is queued for `db` now (before the database closes). */
@@ -218,6 +227,7 @@ const groups = new WeakMap<Database, WriteGroup>();
 class WriteGroup {
   private queued: QueuedWrite[] = [];
   private scheduled = false;
+  onCommit: (() => void) | undefined;
 
   constructor(private readonly db: Database) {}
 
@@ -256,6 +266,7 @@ class WriteGroup {
       for (const w of batch) w.reject(err);
       return;
     }
+    this.onCommit?.();
     batch.forEach((w, i) => {
       const outcome = outcomes[i]!;
       if ("error" in outcome) w.reject(outcome.error);
