@@ -11,8 +11,8 @@
  * counted, then `--runs` bursts, A B A B ... when B is given. A burst is `--jobs` dispatch messages put on
  * the queue in one transaction (the local QueuePort's sendBatch), timed from just before the send to the
  * moment the events table holds a terminal event for every run of the burst (polled on a connection of
- * the bench's own, at most every 2 ms, and only when the database changed). After each burst the bench
- * waits for the queue to be empty (the worker deleted every message) before the next.
+ * the bench's own, at most every 2 ms, and only when the database changed); a run that ended other than
+ * `complete` stops the bench. After each burst the bench waits for the queue to be empty (the worker deleted every message) before the next.
  *
  * `--spawn-floor` also prints the spawn floor on this machine: Bun.spawn of `true` back to back, and five
  * such loops at once (the worker's default -t 5).
@@ -79,7 +79,7 @@ async function startSide(name: string, exe: string): Promise<Side> {
   const cmd = exe.endsWith(".ts") ? [process.execPath, exe] : [exe];
   const args = ["worker", "-r", "ref", "-w", "core", "--wait", "20", "--sleep", "0", "--root", ...(THREADS ? ["-t", THREADS] : [])];
   const proc = Bun.spawn([...cmd, ...args], {
-    cwd: ROOT,
+    cwd: home,
     env: { ...baseEnv(), LAVA_BACKEND: "local", LAVA_HOME: home, LAVA_TMPDIR: join(home, "tmp"), ...WORKER_ENV },
     stdin: "ignore",
     stdout: "ignore",
@@ -116,12 +116,12 @@ function cpuMs(pid: number): number {
   }
 }
 
-function terminalCount(db: Database, runIds: string[]): number {
+function terminalCount(db: Database, runIds: string[], statuses = TERMINAL): number {
   const row = db
     .query<{ n: number }, [string, string, string]>(
       `SELECT count(*) AS n FROM local_items
        WHERE tbl = ? AND hk = ? AND rk IN (SELECT value FROM json_each(?))
-         AND json_extract(item, '$.status') IN (${TERMINAL.map((s) => `'${s}'`).join(",")})`,
+         AND json_extract(item, '$.status') IN (${statuses.map((s) => `'${s}'`).join(",")})`,
     )
     .get(EVENTS, JOB, JSON.stringify(runIds));
   return row?.n ?? 0;
@@ -167,6 +167,9 @@ async function burst(s: Side): Promise<{ ms: number; cpu: number }> {
     await Bun.sleep(2);
   }
   if (!(done >= N)) throw new Error(`${s.name}: only ${done} of ${N} runs ended:\n${tail(s.stderrPath)}`);
+  // A fast failure is no throughput: every run must have completed.
+  const complete = terminalCount(s.watch, runIds, ["complete"]);
+  if (complete < N) throw new Error(`${s.name}: ${N - complete} of ${N} runs did not complete:\n${tail(s.stderrPath)}`);
   while (queueLength(s.watch) > 0 && performance.now() < limit) await Bun.sleep(10);
   await Bun.sleep(500); // idle again before the next burst
   return { ms: end - t0, cpu };

@@ -351,14 +351,11 @@ class RunLifecycle {
     if (!dir) throw this.fail(`Bad run_id for a temp dir: ${JSON.stringify(this.runId.slice(0, 64))}`);
     // A run of this worker holds the directory and has not made it yet: the claim, not the disk, says so.
     if (claimedRunDirs.has(dir)) throw this.fail(RUN_DIR_OVERLAP);
-    try {
-      lstatSync(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      claimedRunDirs.add(dir);
-      return new RunDir(dir);
-    }
-    throw this.fail(RUN_DIR_OVERLAP);
+    // No exception for the usual answer (absent): building one costs more than the lstat itself.
+    // Anything else that keeps the path from being made (the area is a file: ENOTDIR) still throws.
+    if (lstatSync(dir, { throwIfNoEntry: false })) throw this.fail(RUN_DIR_OVERLAP);
+    claimedRunDirs.add(dir);
+    return new RunDir(dir);
   }
 
   private async releaseRunDir(runDir: RunDir): Promise<void> {
