@@ -79,7 +79,7 @@ async function startSide(name: string, exe: string): Promise<Side> {
   const cmd = exe.endsWith(".ts") ? [process.execPath, exe] : [exe];
   const args = ["worker", "-r", "ref", "-w", "core", "--wait", "20", "--sleep", "0", "--root", ...(THREADS ? ["-t", THREADS] : [])];
   const proc = Bun.spawn([...cmd, ...args], {
-    cwd: home,
+    cwd: ROOT,
     env: { ...baseEnv(), LAVA_BACKEND: "local", LAVA_HOME: home, LAVA_TMPDIR: join(home, "tmp"), ...WORKER_ENV },
     stdin: "ignore",
     stdout: "ignore",
