@@ -14,6 +14,9 @@
  * the bench's own, at most every 2 ms, and only when the database changed); a run that ended other than
  * `complete` stops the bench. After each burst the bench waits for the queue to be empty (the worker deleted every message) before the next.
  *
+ * With BENCH_TAIL=1 the tail of each worker's log is printed when it stops. A worker's CPU profile
+ * (`--worker-env BUN_OPTIONS=--cpu-prof-md`) lands in the repository root, the workers' cwd.
+ *
  * `--spawn-floor` also prints the spawn floor on this machine: Bun.spawn of `true` back to back, and five
  * such loops at once (the worker's default -t 5).
  */
