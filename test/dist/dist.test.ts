@@ -12,6 +12,11 @@ import { pinnedBunVersion } from "../../build/runtimes.ts";
 import { hostTarget } from "../../build/targets.ts";
 import { tarBytes } from "../../build/tarball.ts";
 import { COMMANDS } from "../../src/cli/commands/index.ts";
+import { openLocalPorts } from "../../src/adapters/local/index.ts";
+import { createRealm } from "../../src/core/realm-setup.ts";
+import { realmTable } from "../../src/core/names.ts";
+import { silentLogger } from "../../src/core/log.ts";
+import { dispatchJob } from "../../src/core/dispatch.ts";
 
 const REPO = join(import.meta.dir, "..", "..");
 const VERSION = "9.8.7";
@@ -51,6 +56,28 @@ describe("dist: host build", () => {
     expect(res.stdout.trim()).toBe(VERSION);
     expect(res.exitCode).toBe(0);
   });
+
+  // Templates render in a thread whose entry the executable finds by its bundled name (render-pool.ts):
+  // a `cmd` job renders its payload, so it completes only if that thread starts.
+  test("the executable's worker runs a cmd job (its payload rendered in a render thread)", async () => {
+    const home = join(work, "realm-home");
+    const ports = await openLocalPorts({ home });
+    try {
+      await createRealm(ports, { realm: "ref", workers: ["core"], bucket: "lava-ref" }, silentLogger());
+      await ports.tables.put(realmTable("ref", "jobs"), { job_id: "ref/true", type: "cmd", worker: "core", payload: "true", enabled: true, owner: "t", description: "t" });
+      const runId = await dispatchJob(ports, { realm: "ref", jobId: "ref/true" });
+      const res = run([result.executable, "worker", "-r", "ref", "-w", "core", "--batch", "--wait", "0", "--root"], {
+        LAVA_BACKEND: "local",
+        LAVA_HOME: home,
+        LAVA_TMPDIR: join(home, "tmp"),
+      });
+      expect(res.exitCode).toBe(0);
+      const item = await ports.tables.get(realmTable("ref", "events"), { job_id: "ref/true", run_id: runId });
+      expect(item?.status).toBe("complete");
+    } finally {
+      await ports.close();
+    }
+  }, 60_000);
 
   test("bundle name, checksum file and SHA256SUMS agree", () => {
     const t = hostTarget();

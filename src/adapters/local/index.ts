@@ -14,7 +14,8 @@
  */
 import { join, resolve } from "node:path";
 import type { Ports } from "../../ports/index.ts";
-import { mapStorageErrors, openDatabase, systemClock, type Clock } from "./db.ts";
+import { flushWrites, mapStorageErrors, onGroupCommit, openDatabase, systemClock, type Clock } from "./db.ts";
+import { Checkpointer } from "./checkpoint.ts";
 import { privateDir, privateFile, securePrivateHome } from "./home.ts";
 import { LocalKms } from "./kms.ts";
 import { LocalObjectStore } from "./objects.ts";
@@ -69,6 +70,8 @@ export async function openLocalPorts(opts: LocalPortsOptions): Promise<LocalPort
     privateFile(join(home, "kms.key"), { warn });
   });
   const db = openDatabase(dbPath, warn);
+  const checkpointer = new Checkpointer(db, dbPath);
+  onGroupCommit(db, () => checkpointer.committed());
   const clock = opts.clock ?? systemClock;
   const wakeup = new Wakeup(db, dbPath);
   const tables = new LocalTableStore(db, clock);
@@ -102,6 +105,9 @@ export async function openLocalPorts(opts: LocalPortsOptions): Promise<LocalPort
       closed = true;
       queues.close();
       wakeup.close();
+      // Writes queued in this turn still commit: their callers are waiting for them.
+      flushWrites(db);
+      checkpointer.close();
       db.close(false);
     },
   };

@@ -15,7 +15,7 @@
 import type { Database } from "bun:sqlite";
 import type { CreateQueueOptions, QueueAttributes, QueueMessage, QueuePort, ReceiveOptions } from "../../ports/queue.ts";
 import { NotFoundError, ValidationError } from "../../ports/errors.ts";
-import { assertDatabaseFile, writeTransaction, type Clock } from "./db.ts";
+import { assertDatabaseFile, groupWrite, writeTransaction, type Clock } from "./db.ts";
 import type { Wakeup, Watch } from "./wakeup.ts";
 
 /** The worker stack's defaults (CloudFormation `visibilityTimeout`, `messageRetentionPeriod`). */
@@ -76,7 +76,7 @@ export class LocalQueue implements QueuePort {
       if (Buffer.byteLength(entry.body) > MAX_BODY_BYTES) throw new ValidationError(`${name}: message body exceeds 256 KiB`);
       checkRange("delay", entry.delaySeconds ?? 0, 0, MAX_DELAY_SECONDS);
     }
-    const ids = writeTransaction(this.db, () => {
+    const ids = await groupWrite(this.db, () => {
       this.queue(name);
       const now = this.clock.now();
       const insert = this.db.query(
@@ -106,7 +106,7 @@ export class LocalQueue implements QueuePort {
     try {
       for (;;) {
         if (opts.signal?.aborted || this.closed) return [];
-        const messages = this.receiveNow(name, max, opts.visibilityTimeoutSeconds);
+        const messages = await this.receiveNow(name, max, opts.visibilityTimeoutSeconds);
         const remaining = deadline - performance.now();
         if (messages.length > 0 || remaining <= 0) return messages;
         if (!watch) {
@@ -123,14 +123,14 @@ export class LocalQueue implements QueuePort {
   }
 
   async delete(name: string, receiptHandle: string): Promise<void> {
-    writeTransaction(this.db, () => {
+    await groupWrite(this.db, () => {
       this.queue(name);
       this.db.query("DELETE FROM local_messages WHERE queue = ? AND receipt = ?").run(name, receiptHandle);
     });
   }
 
   async deleteBatch(name: string, receiptHandles: string[]): Promise<(Error | undefined)[]> {
-    writeTransaction(this.db, () => {
+    await groupWrite(this.db, () => {
       this.queue(name);
       const del = this.db.query("DELETE FROM local_messages WHERE queue = ? AND receipt = ?");
       for (const handle of receiptHandles) del.run(name, handle);
@@ -141,7 +141,7 @@ export class LocalQueue implements QueuePort {
 
   async changeVisibility(name: string, receiptHandle: string, seconds: number): Promise<void> {
     checkRange("visibility timeout", seconds, 0, MAX_VISIBILITY_SECONDS);
-    writeTransaction(this.db, () => {
+    await groupWrite(this.db, () => {
       this.queue(name);
       const changed = this.db
         .query("UPDATE local_messages SET visible_at = ? WHERE queue = ? AND receipt = ?")
@@ -181,7 +181,7 @@ export class LocalQueue implements QueuePort {
   }
 
   /** One non-blocking receive attempt: select and claim in one write transaction. */
-  private receiveNow(name: string, max: number, visibilityOverride: number | undefined): QueueMessage[] {
+  private async receiveNow(name: string, max: number, visibilityOverride: number | undefined): Promise<QueueMessage[]> {
     // A database deleted under us would answer "empty" forever: notice it on every poll, not only on writes.
     assertDatabaseFile(this.db);
     // Read first: idle long polls in many processes would otherwise queue up for the write lock.
@@ -190,7 +190,7 @@ export class LocalQueue implements QueuePort {
       .query("SELECT 1 FROM local_messages WHERE queue = ? AND visible_at <= ? LIMIT 1")
       .get(name, this.clock.now());
     if (!ready) return [];
-    return writeTransaction(this.db, () => {
+    return groupWrite(this.db, () => {
       const queue = this.queue(name);
       const now = this.clock.now();
       this.dropExpired(name, queue, now);

@@ -22,7 +22,7 @@ import type {
   TableStore,
 } from "../../ports/tables.ts";
 import { NotFoundError, ValidationError } from "../../ports/errors.ts";
-import { writeTransaction, type Clock } from "./db.ts";
+import { groupWrite, writeTransaction, type Clock } from "./db.ts";
 import { matchesFilters } from "../common/filters.ts";
 import { applyUpdate, checkCondition, decodeItem, encodeItem } from "./items.ts";
 
@@ -86,7 +86,7 @@ export class LocalTableStore implements TableStore {
   async put(table: string, item: Item, opts?: { condition?: Condition }): Promise<void> {
     const spec = this.spec(table);
     const [hk, rk] = keyValues(spec, item);
-    writeTransaction(this.db, () => {
+    await groupWrite(this.db, () => {
       checkCondition(table, this.readItem(table, hk, rk), opts?.condition);
       this.writeItem(spec, item);
     });
@@ -98,7 +98,7 @@ export class LocalTableStore implements TableStore {
     const [hk, rk] = keyValues(spec, key);
     const keyNames = spec.range ? [spec.hash, spec.range] : [spec.hash];
     const bareKey: Item = spec.range ? { [spec.hash]: hk, [spec.range]: rk } : { [spec.hash]: hk };
-    const result = writeTransaction(this.db, () => {
+    const result = await groupWrite(this.db, () => {
       const current = this.readItem(table, hk, rk);
       checkCondition(table, current, opts?.condition);
       const next = applyUpdate(table, current ?? bareKey, update, keyNames);
@@ -112,7 +112,7 @@ export class LocalTableStore implements TableStore {
   async delete(table: string, key: Key, opts?: { condition?: Condition }): Promise<void> {
     const spec = this.spec(table);
     const [hk, rk] = keyValues(spec, key);
-    writeTransaction(this.db, () => {
+    await groupWrite(this.db, () => {
       checkCondition(table, this.readItem(table, hk, rk), opts?.condition);
       this.db.query("DELETE FROM local_items WHERE tbl = ? AND hk = ? AND rk = ?").run(table, hk, rk);
     });

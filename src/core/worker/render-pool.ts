@@ -109,11 +109,13 @@ export class RenderPool {
 
 /**
  * Where the thread's code is. From source, beside this file. In the compiled executable every entry point
- * (build/compile.ts lists this one) is bundled under the entries' common root (`src/`) and found by that
- * relative name; this file's own URL there is a chunk's, so the URL form would not resolve.
+ * (build/compile.ts lists this one) is bundled by its path from the bundle's root, which is the
+ * repository's (`/$bunfs/root/src/core/worker/render-thread.js`, seen in the executable's strings), and
+ * found by that relative name; this file's own URL there is a chunk's, so the URL form would not resolve.
+ * test/dist checks that the executable renders a template (a `cmd` job).
  */
 function threadEntry(): string | URL {
-  if (import.meta.url.includes("/$bunfs/") || import.meta.url.includes("~BUN")) return "./core/worker/render-thread.ts";
+  if (import.meta.url.includes("/$bunfs/") || import.meta.url.includes("~BUN")) return "./src/core/worker/render-thread.ts";
   return new URL("./render-thread.ts", import.meta.url);
 }
 
