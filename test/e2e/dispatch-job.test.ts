@@ -1,0 +1,114 @@
+/**
+ * The `dispatch` job type end to end on both backends: a worker runs dispatch jobs whose messages land on
+ * other workers' queues, in the original's byte format; bad input fails the run with a clear event and the
+ * worker goes on serving.
+ */
+import { expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { GOLDEN_DIR } from "../support/shared.ts";
+import { pyJsonDumps } from "../../src/core/pyformat.ts";
+import type { Item } from "../../src/ports/index.ts";
+import { dispatch, jobs, onBothBackends, startWorker, statuses, WORKER } from "./harness.ts";
+
+const golden = JSON.parse(readFileSync(join(GOLDEN_DIR, "sqs-dispatch-messages.json"), "utf8")) as {
+  messages: { scenario: string; body: string }[];
+};
+const goldenWithParams = golden.messages.find((m) => m.scenario === "log_with_params_globals")!;
+
+const job = (id: string, over: Record<string, unknown>) => ({ job_id: id, worker: WORKER, enabled: true, owner: "e2e", description: id, ...over });
+const lastInfo = (item: Item | undefined) => (item!.log as Item[]).at(-1)!.info as Record<string, unknown>;
+const ISO_LOCAL = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/;
+const ISO_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/;
+
+onBothBackends("dispatch job type", (backend) => {
+  test("targets on other workers' queues get the original's message; circular, bad payload, bad delay fail; the worker keeps serving", async () => {
+    const b = backend();
+    await b.ports.queues.create("lava-ref-other", { visibilityTimeoutSeconds: 30, retentionSeconds: 3600 });
+    await b.ports.queues.create("lava-ref-late", { visibilityTimeoutSeconds: 30, retentionSeconds: 3600 });
+    await b.putJob(jobs.log);
+    await b.putJob(job("ref/target", { type: "log", worker: "other", payload: null }));
+    await b.putJob(job("ref/later", { type: "log", worker: "late", payload: null }));
+    await b.putJob(job("ref/disp", {
+      type: "dispatch",
+      payload: "target",
+      globals: { g: "v" },
+      parameters: { job_prefix: "ref/", parameters: { who: "{{ job.job_id }}", n: 3, vars: { x: "{{ job.run_id }}" } } },
+    }));
+    await b.putJob(job("ref/disp-late", { type: "dispatch", payload: ["ref/later"], parameters: { delay: "1m" } }));
+    await b.putJob(job("ref/disp-raw", { type: "dispatch", payload: "ref/later", parameters: { jinja: false, parameters: { t: "{{ x }}" }, delay: 60 } }));
+    await b.putJob(job("ref/circular", { type: "dispatch", payload: "ref/circular" }));
+    await b.putJob(job("ref/first-fails", { type: "dispatch", payload: "ref/nosuch, ref/target" }));
+    await b.putJob(job("ref/bad-payload", { type: "dispatch", payload: 42 }));
+    await b.putJob(job("ref/bad-list", { type: "dispatch", payload: ["ref/target", 7] }));
+    await b.putJob(job("ref/bad-delay", { type: "dispatch", payload: "ref/target", parameters: { delay: "16m" } }));
+    await b.putJob(job("ref/bad-render", { type: "dispatch", payload: "ref/target", parameters: { parameters: { p: "{{ nope(" } } }));
+
+    const ids = ["ref/disp", "ref/disp-late", "ref/disp-raw", "ref/circular", "ref/first-fails", "ref/bad-payload", "ref/bad-list", "ref/bad-delay", "ref/bad-render"];
+    const runs: Record<string, string> = {};
+    for (const id of ids) runs[id] = await dispatch(b, id);
+    const logRun = await dispatch(b, "ref/log");
+    const w = startWorker(b, ["--batch", "--wait", "1", "-t", "2"]);
+    expect((await w.done).code).toBe(0);
+
+    const item = async (id: string) => (await b.events(id)).find((i) => i.run_id === runs[id]);
+
+    // The good one: complete with the original's result, one message on the target's own worker queue.
+    const disp = await item("ref/disp");
+    expect(statuses(disp)).toEqual(["starting", "running", "complete"]);
+    expect(lastInfo(disp)).toEqual({ exit_status: 0, jobs: ["ref/target"], error: null });
+    const got = await b.ports.queues.receive("lava-ref-other", { maxMessages: 10, waitSeconds: 1 });
+    expect(got.length).toBe(1);
+    const body = got[0]!.body;
+    const msg = JSON.parse(body) as Record<string, unknown>;
+    // Byte format: Python json.dumps separators and escapes, keys in the golden message's order.
+    expect(pyJsonDumps(msg)).toBe(body);
+    expect(Object.keys(msg)).toEqual(Object.keys(JSON.parse(goldenWithParams.body) as object));
+    expect(msg).toMatchObject({ realm: "ref", worker: "other", job_id: "ref/target" });
+    expect(msg.run_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(msg.run_id).not.toBe(runs["ref/disp"]);
+    expect(msg.ts_dispatch).toMatch(ISO_LOCAL);
+    expect(msg.parameters).toEqual({ who: "ref/disp", n: 3, vars: { x: runs["ref/disp"] } });
+    const globals = msg.globals as { g: string; lava: Record<string, unknown> };
+    expect(globals.g).toBe("v");
+    expect(Object.keys(globals.lava)).toEqual(["master_job_id", "parent_job_id", "master_start", "master_ustart", "parent_start", "parent_ustart", "iteration"]);
+    expect(globals.lava).toMatchObject({ master_job_id: "ref/disp", parent_job_id: "ref/disp", iteration: 1 });
+    expect(globals.lava.master_start).toMatch(ISO_LOCAL);
+    expect(globals.lava.parent_start).toMatch(ISO_LOCAL);
+    expect(globals.lava.master_ustart).toMatch(ISO_UTC);
+    expect(globals.lava.parent_ustart).toMatch(ISO_UTC);
+    expect(Date.parse(String(globals.lava.parent_ustart))).toBe(Date.parse(String(globals.lava.parent_start)));
+
+    // Delayed (list payload, duration string; jinja off leaves parameters as written): waiting on their queue.
+    expect(statuses(await item("ref/disp-late"))).toEqual(["starting", "running", "complete"]);
+    expect(statuses(await item("ref/disp-raw"))).toEqual(["starting", "running", "complete"]);
+    const late = await b.ports.queues.attributes("lava-ref-late");
+    expect(late.delayed).toBe(2);
+    expect(late.visible).toBe(0);
+
+    // Failures: the original's error text naming the field and value, the result as error_data.
+    const failed = async (id: string) => {
+      const it = await item(id);
+      expect(statuses(it)).toEqual(["starting", "running", "failed"]);
+      return lastInfo(it);
+    };
+    expect(await failed("ref/circular")).toMatchObject({
+      error: "ref/circular: Circular dispatch not permitted",
+      error_data: { exit_status: 1, jobs: ["ref/circular"], error: "ref/circular: Circular dispatch not permitted" },
+    });
+    const first = await failed("ref/first-fails");
+    expect(String(first.error)).toMatch(/^ref\/nosuch: .*No such job/);
+    expect((first.error_data as Record<string, unknown>).jobs).toEqual(["ref/nosuch"]);
+    expect(await failed("ref/bad-payload")).toMatchObject({ error: "Payload must be comma separated list or real list of job IDs: got 42", error_data: null });
+    expect((await failed("ref/bad-list")).error).toBe("Payload must be comma separated list or real list of job IDs: bad job ID 7");
+    expect((await failed("ref/bad-delay")).error).toBe("Bad delay: 960: must be between 0 and 15 minutes");
+    expect(String((await failed("ref/bad-render")).error)).toMatch(/^Cannot render parameters - /);
+    // Nothing else reached the other queue (the first failure stopped ref/first-fails before ref/target).
+    const other = await b.ports.queues.attributes("lava-ref-other");
+    expect(other.visible + other.delayed).toBe(0);
+
+    // ... and the worker went on to run the job dispatched after them all.
+    const [logItem] = (await b.events("ref/log")).filter((i) => i.run_id === logRun);
+    expect(statuses(logItem)).toEqual(["starting", "running", "complete"]);
+  }, 60_000);
+});
