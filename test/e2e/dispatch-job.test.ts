@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { GOLDEN_DIR } from "../support/shared.ts";
 import { pyJsonDumps } from "../../src/core/pyformat.ts";
 import type { Item } from "../../src/ports/index.ts";
-import { dispatch, jobs, onBothBackends, startWorker, statuses, WORKER } from "./harness.ts";
+import type { PipelineNode } from "../../src/cli/pipeline.ts";
+import { dispatch, jobs, lava, onBothBackends, REALM, startWorker, statuses, WORKER } from "./harness.ts";
 
 const golden = JSON.parse(readFileSync(join(GOLDEN_DIR, "sqs-dispatch-messages.json"), "utf8")) as {
   messages: { scenario: string; body: string }[];
@@ -110,5 +111,52 @@ onBothBackends("dispatch job type", (backend) => {
     // ... and the worker went on to run the job dispatched after them all.
     const [logItem] = (await b.events("ref/log")).filter((i) => i.run_id === logRun);
     expect(statuses(logItem)).toEqual(["starting", "running", "complete"]);
+  }, 60_000);
+});
+
+onBothBackends("lava events --pipeline", (backend) => {
+  test("a dispatch tree and a chain's same-run children, with statuses and durations", async () => {
+    const b = backend();
+    await b.putJob(job("ref/leaf-a", { type: "log", payload: null }));
+    await b.putJob(job("ref/leaf-b", { type: "cmd", payload: "false" }));
+    await b.putJob(job("ref/mid", { type: "dispatch", payload: "ref/leaf-b" }));
+    await b.putJob(job("ref/top", { type: "dispatch", payload: ["ref/leaf-a", "ref/mid"] }));
+    const top = await dispatch(b, "ref/top");
+    const w = startWorker(b, ["--batch", "--wait", "2", "-t", "2"]);
+    expect((await w.done).code).toBe(0);
+
+    const r = await lava(b, ["events", "-r", REALM, "--pipeline", "ref/top", top]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines.length).toBe(4);
+    expect(lines[0]).toMatch(new RegExp(`^ref/top  ${top}  complete  \\d+\\.\\ds  \\(dispatch\\)$`));
+    expect(lines[1]).toMatch(/^├── ref\/leaf-a  [0-9a-f-]{36}  complete  \d+\.\ds  \(log, dispatched\)$/);
+    expect(lines[2]).toMatch(/^└── ref\/mid  [0-9a-f-]{36}  complete  .*\(dispatch, dispatched\)$/);
+    expect(lines[3]).toMatch(/^    └── ref\/leaf-b  [0-9a-f-]{36}  failed  .*\(cmd, dispatched\)$/);
+    const json = JSON.parse((await lava(b, ["events", "-r", REALM, "--pipeline", "-f", "json", "ref/top", top])).stdout) as PipelineNode;
+    expect(json.children.map((c) => c.job_id)).toEqual(["ref/leaf-a", "ref/mid"]);
+    expect(json.children[1]!.children[0]).toMatchObject({ job_id: "ref/leaf-b", status: "failed", link: "dispatched" });
+    expect(json.children[1]!.children[0]!.run_id).not.toBe(json.children[1]!.run_id);
+
+    // Same-run children (chain/dag/foreach run them in-process): found from the payload with one lookup each.
+    await b.putJob(job("ref/chain", { type: "chain", payload: "c1, c2", parameters: { job_prefix: "ref/" } }));
+    const run = crypto.randomUUID();
+    const ev = (jobId: string, status: string, s0: number, s1: number) => ({
+      job_id: jobId, run_id: run, status, ts_dispatch: "2026-01-01T00:00:00+00:00", tu_event: `2026-01-01T00:00:0${s1}`,
+      log: [
+        { status: "starting", ts_event: `2026-01-01T00:00:0${s0}+00:00`, tu_event: `2026-01-01T00:00:0${s0}`, info: null },
+        { status, ts_event: `2026-01-01T00:00:0${s1}+00:00`, tu_event: `2026-01-01T00:00:0${s1}`, info: { exit_status: 0 } },
+      ],
+    });
+    for (const e of [ev("ref/chain", "failed", 0, 9), ev("ref/c1", "complete", 1, 3), ev("ref/c2", "failed", 4, 8)]) {
+      await b.ports.tables.put("lava.ref.events", e);
+    }
+    const c = await lava(b, ["events", "-r", REALM, "--pipeline", "ref/chain", run]);
+    expect(c.stdout).toBe(
+      `ref/chain  ${run}  failed  9.0s  (chain)\n├── ref/c1  ${run}  complete  2.0s\n└── ref/c2  ${run}  failed  4.0s\n`,
+    );
+    const none = await lava(b, ["events", "-r", REALM, "--pipeline", "ref/chain", crypto.randomUUID()]);
+    expect(none.code).toBe(1);
+    expect((await lava(b, ["events", "-r", REALM, "--pipeline", "ref/chain"])).code).toBe(2);
   }, 60_000);
 });
