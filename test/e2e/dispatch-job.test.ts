@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GOLDEN_DIR } from "../support/shared.ts";
 import { pyJsonDumps } from "../../src/core/pyformat.ts";
+import { putState } from "../../src/core/state.ts";
 import type { Item } from "../../src/ports/index.ts";
 import type { PipelineNode } from "../../src/cli/pipeline.ts";
 import { dispatch, jobs, lava, onBothBackends, REALM, startWorker, statuses, WORKER } from "./harness.ts";
@@ -34,7 +35,8 @@ onBothBackends("dispatch job type", (backend) => {
       type: "dispatch",
       payload: "target",
       globals: { g: "v" },
-      parameters: { job_prefix: "ref/", parameters: { who: "{{ job.job_id }}", n: 3, vars: { x: "{{ job.run_id }}" } } },
+      state: { "e2e/s": "default", "e2e/none": "kept" },
+      parameters: { job_prefix: "ref/", parameters: { who: "{{ job.job_id }}", n: 3, vars: { x: "{{ job.run_id }}" }, st: "{{ state['e2e/s'].k }}/{{ state['e2e/none'] }}" } },
     }));
     await b.putJob(job("ref/disp-late", { type: "dispatch", payload: ["ref/later"], parameters: { delay: "1m" } }));
     await b.putJob(job("ref/disp-raw", { type: "dispatch", payload: "ref/later", parameters: { jinja: false, parameters: { t: "{{ x }}" }, delay: 60 } }));
@@ -45,6 +47,8 @@ onBothBackends("dispatch job type", (backend) => {
     await b.putJob(job("ref/bad-delay", { type: "dispatch", payload: "ref/target", parameters: { delay: "16m" } }));
     await b.putJob(job("ref/bad-render", { type: "dispatch", payload: "ref/target", parameters: { parameters: { p: "{{ nope(" } } }));
 
+    // Imported at run start (strongly consistent read) and seen by the parameter templates.
+    await putState(b.ports, REALM, { state_id: "e2e/s", value: { k: "published" } });
     const ids = ["ref/disp", "ref/disp-late", "ref/disp-raw", "ref/circular", "ref/first-fails", "ref/bad-payload", "ref/bad-list", "ref/bad-delay", "ref/bad-render"];
     const runs: Record<string, string> = {};
     for (const id of ids) runs[id] = await dispatch(b, id);
@@ -69,7 +73,7 @@ onBothBackends("dispatch job type", (backend) => {
     expect(msg.run_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(msg.run_id).not.toBe(runs["ref/disp"]);
     expect(msg.ts_dispatch).toMatch(ISO_LOCAL);
-    expect(msg.parameters).toEqual({ who: "ref/disp", n: 3, vars: { x: runs["ref/disp"] } });
+    expect(msg.parameters).toEqual({ who: "ref/disp", n: 3, vars: { x: runs["ref/disp"] }, st: "published/kept" });
     const globals = msg.globals as { g: string; lava: Record<string, unknown> };
     expect(globals.g).toBe("v");
     expect(Object.keys(globals.lava)).toEqual(["master_job_id", "parent_job_id", "master_start", "master_ustart", "parent_start", "parent_ustart", "iteration"]);
