@@ -8,8 +8,7 @@
  * Divergence: the original writes `lava.parent_*` into this job's own globals as a side effect; we change a copy.
  */
 import type { ActionKind } from "./types.ts";
-import { dispatchJob } from "../core/dispatch.ts";
-import { isoLocal } from "../core/pyformat.ts";
+import { childDispatchGlobals, dispatchJob } from "../core/dispatch.ts";
 import { errorText } from "../core/error-text.ts";
 import { ActionError, checkFields, delaySeconds, renderOr } from "./support.ts";
 import { renderDispatchParameters } from "../core/template-values.ts";
@@ -28,17 +27,7 @@ export const dispatchAction: ActionKind = {
       }
     }
     const jobId = await renderOr(action, action.spec.job_id, (r) => `Cannot render target job_id - ${r}`);
-    const job = action.run.job;
-    const lava = job.globals.lava;
-    const globals = {
-      ...job.globals,
-      lava: {
-        ...(lava && typeof lava === "object" && !Array.isArray(lava) ? lava : {}),
-        parent_job_id: job.job_id,
-        parent_start: isoLocal(job.ts_start),
-        parent_ustart: `${job.ts_start.toISOString().slice(0, 19)}+00:00`,
-      },
-    };
+    const globals = childDispatchGlobals(action.run.job);
     await dispatchJob(action.run.ports, {
       realm: action.run.realm.realm,
       jobId,

@@ -108,6 +108,14 @@ export function loggerFrom(args: CommonOptions, defaults: LoggerDefaults): Logge
   });
 }
 
+/** The `config` map of the realm's entry in the realms table (empty when it has none). */
+export async function readRealmConfig(ports: Ports, realm: string): Promise<Record<string, unknown>> {
+  const item = await ports.tables.get(REALMS_TABLE, { realm });
+  if (!item) throw new LavaError(`no realm ${realm}`);
+  const cfg = item.config;
+  return cfg && typeof cfg === "object" && !Array.isArray(cfg) && !(cfg instanceof Uint8Array) ? (cfg as Record<string, unknown>) : {};
+}
+
 /** The realm named on the command line has no tables (or no realm entry): a typo, or never created. */
 export class NoRealmError extends LavaError {
   override name = "NoRealmError";

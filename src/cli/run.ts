@@ -129,7 +129,7 @@ async function runCommandDef(cmd: LavaCommand, rawArgs: string[], prog: string, 
   const withMeta: LavaCommand = { ...cmd, meta: { ...meta, name: prog } };
 
   if (subCommands && Object.keys(subCommands).length > 0) {
-    const idx = rawArgs.findIndex((a) => !a.startsWith("-"));
+    const idx = subCommandIndex(rawArgs, argsDef);
     const subName = idx >= 0 ? rawArgs[idx]! : undefined;
     if (subName !== undefined && subName in subCommands) {
       const sub = (await resolve(subCommands[subName])) as LavaCommand;
@@ -151,6 +151,25 @@ async function runCommandDef(cmd: LavaCommand, rawArgs: string[], prog: string, 
   // citty's type has no arrays; `multiple` options are read with listArg().
   const result = await cmd.run({ rawArgs: args, args: parsed as ParsedArgs, cmd: withMeta });
   return typeof result === "number" ? result : EXIT_OK;
+}
+
+/**
+ * Where the sub-command name is: the first word that is neither an option nor the value of an option the
+ * parent declares (`lava-state -r REALM put ...`, as argparse reads the original's top-level options).
+ */
+function subCommandIndex(args: string[], parentArgs: ArgsDef): number {
+  const takesValue = new Set<string>();
+  for (const [name, def] of Object.entries(parentArgs)) {
+    if (def.type !== "string" && def.type !== "enum") continue;
+    takesValue.add(`--${name}`);
+    for (const a of aliases(def)) takesValue.add(a.length === 1 ? `-${a}` : `--${a}`);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith("-")) return i;
+    if (takesValue.has(a)) i++;
+  }
+  return -1;
 }
 
 function beforeDoubleDash(args: string[]): string[] {

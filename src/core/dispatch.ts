@@ -7,6 +7,7 @@ import { workerQueueName } from "./names.ts";
 import { jobSpecFromItem, loadJobSpec, readJobItems } from "./job-spec.ts";
 import { BatchSendError } from "../ports/errors.ts";
 import { isoLocal, pyJsonDumps, truncateToSeconds } from "./pyformat.ts";
+import type { AugmentedJob } from "./job-contract.ts";
 
 /** The dispatch message body. Keys appear in this order; `parameters`/`globals` only when non-empty. */
 export interface DispatchMessage {
@@ -64,6 +65,30 @@ export function buildDispatchMessage(input: BuildDispatchInput): DispatchMessage
 /** The message body as the Python dispatcher writes it (`json.dumps`). */
 export function dispatchMessageBody(msg: DispatchMessage): string {
   return pyJsonDumps(msg);
+}
+
+/** `2026-11-27T07:42:06+00:00`: a UTC time as Python's `astimezone(UTC).isoformat()` writes it. */
+function isoUtc(date: Date): string {
+  const ms = date.getUTCMilliseconds();
+  return `${date.toISOString().slice(0, 19)}${ms ? `.${ms.toString().padStart(3, "0")}000` : ""}+00:00`;
+}
+
+/**
+ * The globals a run passes to the runs it dispatches (the `dispatch` job type and action): all of its globals,
+ * with `lava.parent_*` naming this run and every `lava` time as ISO text, as the original's `json.dumps` of
+ * its datetimes writes them (`*_ustart` in UTC, `*_start` local). `master_*` and `iteration` pass through.
+ * Key order is kept: the original overwrites `parent_*` in place. A copy: the run's own globals are untouched.
+ */
+export function childDispatchGlobals(job: AugmentedJob): Record<string, unknown> {
+  const own = job.globals.lava;
+  const lava: Record<string, unknown> = { ...(own && typeof own === "object" && !Array.isArray(own) ? own : {}) };
+  lava.parent_job_id = job.job_id;
+  lava.parent_start = job.ts_start;
+  lava.parent_ustart = job.ts_start;
+  for (const [key, value] of Object.entries(lava)) {
+    if (value instanceof Date) lava[key] = key.endsWith("ustart") ? isoUtc(value) : isoLocal(value);
+  }
+  return { ...job.globals, lava };
 }
 
 export interface DispatchJobInput {

@@ -11,9 +11,14 @@ import { LavaConfig, parseDuration } from "./config.ts";
 import { realmTable } from "./names.ts";
 import { NotFoundError, type AttributeValue, type Item, type Ports } from "../ports/index.ts";
 import { isoLocal, pyJsonDumps } from "./pyformat.ts";
+import { dictCheck } from "./dict-check.ts";
 
 export const STATE_TYPES = ["json", "raw", "secure"] as const;
 export type StateType = (typeof STATE_TYPES)[number];
+
+/** The fields of a state item, as the original's reader checks them: any other field makes the item bad. */
+const STATE_FIELDS = ["state_id", "type", "value", "timestamp", "ttl"] as const;
+const STATE_OPTIONAL_FIELDS = ["publisher"] as const;
 
 /** KMS encrypts at most 4096 bytes of plaintext. */
 const SECURE_MAX_BYTES = 4096;
@@ -78,8 +83,18 @@ export async function getState(ports: Ports, realm: string, stateId: string): Pr
   return (await readState(ports, realm, stateId))?.value;
 }
 
-/** The decoded value and stored type of one state item. */
-async function readState(ports: Ports, realm: string, stateId: string): Promise<{ value: unknown; type: string } | undefined> {
+/** One state item as read: its decoded value, and for `json`/`secure` the JSON text it was decoded from. */
+export interface StateRead {
+  type: StateType;
+  value: unknown;
+  /** The JSON text of a `json` or `secure` item (templates read it as Python's json.loads would). */
+  json?: string;
+  publisher?: string;
+  timestamp: string;
+}
+
+/** One state item, read strongly consistent; undefined when there is no such item. */
+export async function readState(ports: Ports, realm: string, stateId: string): Promise<StateRead | undefined> {
   let item: Item | undefined;
   try {
     item = await ports.tables.get(realmTable(realm, "state"), { state_id: stateId }, { consistent: true });
@@ -88,7 +103,7 @@ async function readState(ports: Ports, realm: string, stateId: string): Promise<
     throw e;
   }
   if (item === undefined) return undefined;
-  return { value: await decode(ports, realm, stateId, item), type: String(item.type) };
+  return decode(ports, realm, stateId, item);
 }
 
 /**
@@ -132,27 +147,30 @@ async function encode(ports: Ports, realm: string, type: StateType, put: StatePu
   return ports.params.encrypt(put.kms_key || `alias/lava-${realm}-sys`, plaintext);
 }
 
-async function decode(ports: Ports, realm: string, stateId: string, item: Item): Promise<unknown> {
+async function decode(ports: Ports, realm: string, stateId: string, item: Item): Promise<StateRead> {
   const context = { realm, state_id: stateId };
-  for (const field of ["state_id", "type", "value", "timestamp", "ttl"]) {
-    if (!(field in item)) throw new StateError(`Bad state item: missing ${field}`, context);
+  try {
+    dictCheck(item, STATE_FIELDS, STATE_OPTIONAL_FIELDS);
+  } catch (e) {
+    throw new StateError(`Bad state item: ${(e as Error).message}`, context);
   }
   const type = String(item.type);
+  if (!isStateType(type)) throw new StateError(`Unknown state type: ${type}`, context);
   const value = item.value;
+  const read = { type, timestamp: String(item.timestamp), ...(typeof item.publisher === "string" ? { publisher: item.publisher } : {}) };
   try {
-    if (type === "raw") return value;
-    if (type === "json") return JSON.parse(String(value));
-    if (type === "secure") {
-      if (!(value instanceof Uint8Array)) {
-        throw new StateError("Expected binary value for secure state item", context);
-      }
-      return JSON.parse(new TextDecoder().decode(await ports.params.decrypt(value)));
+    if (type === "raw") return { ...read, value };
+    let json: string;
+    if (type === "json") json = String(value);
+    else {
+      if (!(value instanceof Uint8Array)) throw new StateError("Expected binary value for secure state item", context);
+      json = new TextDecoder().decode(await ports.params.decrypt(value));
     }
+    return { ...read, value: JSON.parse(json), json };
   } catch (e) {
     if (e instanceof StateError) throw e;
     throw new StateError(`Bad state item: ${(e as Error).message}`, context);
   }
-  throw new StateError(`Unknown state type: ${type}`, context);
 }
 
 function toAttribute(value: unknown, context: { realm: string; state_id?: string }): AttributeValue {

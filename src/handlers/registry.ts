@@ -3,6 +3,7 @@ import type { JobType } from "../core/job-contract.ts";
 
 export const jobTypes: Record<string, () => Promise<JobType>> = {
   cmd: () => import("./cmd.ts").then((m) => m.cmdJob),
+  dispatch: () => import("./dispatch.ts").then((m) => m.dispatchJobType),
   exe: () => import("./exe.ts").then((m) => m.exeJob),
   log: () => import("./log.ts").then((m) => m.logJob),
   pkg: () => import("./pkg.ts").then((m) => m.pkgJob),

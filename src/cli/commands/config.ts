@@ -1,8 +1,7 @@
 /** `lava config`: every configuration variable with its value and where the value came from. */
 import { defineCommand } from "citty";
 import { CONFIG_VARS, LavaConfig } from "../../core/config.ts";
-import { REALMS_TABLE } from "../../core/names.ts";
-import { backendArgs, realmArgs, str, withPorts } from "../common.ts";
+import { backendArgs, readRealmConfig, realmArgs, str, withPorts } from "../common.ts";
 
 export default defineCommand({
   meta: { description: "Print configuration variables: NAME=value (source). With a realm, its config map is applied" },
@@ -19,12 +18,7 @@ export default defineCommand({
       return 0;
     }
     const realm = str(args.realm) ?? str(process.env.LAVA_REALM);
-    const realmConfig = realm ? await withPorts(args, async (ports) => {
-      const item = await ports.tables.get(REALMS_TABLE, { realm });
-      if (!item) throw new Error(`no realm ${realm}`);
-      const cfg = item.config;
-      return cfg && typeof cfg === "object" && !Array.isArray(cfg) ? (cfg as Record<string, unknown>) : {};
-    }) : {};
+    const realmConfig = realm ? await withPorts(args, (ports) => readRealmConfig(ports, realm)) : {};
     const config = new LavaConfig(realmConfig);
     const errors = config.validate();
     for (const e of errors) process.stderr.write(`lava config: ${e.message}\n`);

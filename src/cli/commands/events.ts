@@ -2,11 +2,12 @@
  * `lava events` / `lava-events`: read a job's run records from the realm's events table.
  * With a run id, that one record; otherwise the runs whose last event is within `--since`, found
  * through the `job_id-tu_event-index` LSI (tu_event is naive UTC text, so text order is time order).
+ * `--pipeline` (ours, not the original's): a run and the runs it started, as a tree (src/cli/pipeline.ts).
  */
 import { defineCommand } from "citty";
 import { stringify } from "yaml";
 import { parseDuration } from "../../core/config.ts";
-import { UsageError } from "../../core/errors.ts";
+import { LavaError, UsageError } from "../../core/errors.ts";
 import { realmTable } from "../../core/names.ts";
 import { allPages, type Item, type Ports, type QueryInput } from "../../ports/index.ts";
 import { backendArgs, loggerFrom, loggingArgs, realmFrom, str, withPorts } from "../common.ts";
@@ -91,6 +92,7 @@ export default defineCommand({
     since: { type: "string", alias: "s", valueHint: "DURATION", description: "Only runs with an event within this long before now, e.g. 30m, 2h, 1d (default 1d)" },
     status: { type: "string", valueHint: "STATUS", description: "Only runs whose current status is STATUS" },
     events: { type: "string", alias: "e", valueHint: "N", description: "Only the N most recent runs" },
+    pipeline: { type: "boolean", description: "With a run id: that run and every run it started (chain/dag/foreach children, dispatched runs) as a tree with statuses and durations" },
     format: { type: "string", alias: "f", valueHint: "FORMAT", description: "Output format: text (default) or json (pygments and pprint print as text)" },
     ...backendArgs,
     ...loggingArgs,
@@ -105,6 +107,14 @@ export default defineCommand({
     const since = sinceSeconds(args.since);
     const log = loggerFrom(args, { program: "lava-events", realm });
     log.debug(`Events table is ${realmTable(realm, "events")}`);
+    if (args.pipeline) {
+      if (!runId) throw new UsageError("--pipeline needs a run-id");
+      const { formatPipeline, pipelineTree } = await import("../pipeline.ts");
+      const tree = await withPorts(args, (ports) => pipelineTree(ports, realm, jobId, runId), { realm, readOnly: true });
+      if (!tree) throw new LavaError(`${jobId} (${runId}): no such run in ${realmTable(realm, "events")}`);
+      process.stdout.write(format === "json" ? `${JSON.stringify(tree, null, 2)}\n` : formatPipeline(tree));
+      return 0;
+    }
     const items = await withPorts(args, (ports) => queryEvents(ports, { realm, jobId, runId, sinceSeconds: since, status: str(args.status) }), { realm, readOnly: true });
     const chosen = runId ? items : selectForPrinting(items, limit);
     for (const item of chosen) process.stdout.write(formatRecord(item, format));
