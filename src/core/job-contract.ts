@@ -32,8 +32,12 @@ export interface JobRun {
   render(template: string, extra?: Record<string, unknown>): Promise<string>;
   /** Aborted when the worker hard-stops; handlers kill what they started. */
   signal: AbortSignal;
-  /** Runs another job inside this run (chain, dag, foreach). Supplied by the worker. */
-  runChild?(jobId: string, globals: Record<string, unknown>): Promise<JobResult>;
+  /**
+   * Runs another job inside this run (chain, dag, foreach). Supplied by the worker. `spec`: the child's
+   * spec already read (orchestrators read and check every child before the first runs); without it the
+   * child is read here. Resolves with the child's result; a failed child rejects with a JobFailure.
+   */
+  runChild?(jobId: string, globals: Record<string, unknown>, spec?: JobSpec): Promise<JobResult>;
 }
 
 /** The job spec a run sees: the checked item with the dispatch merged in, plus the run's own fields. */

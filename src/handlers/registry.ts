@@ -2,9 +2,12 @@
 import type { JobType } from "../core/job-contract.ts";
 
 export const jobTypes: Record<string, () => Promise<JobType>> = {
+  chain: () => import("./chain.ts").then((m) => m.chainJob),
   cmd: () => import("./cmd.ts").then((m) => m.cmdJob),
+  dag: () => import("./dag.ts").then((m) => m.dagJob),
   dispatch: () => import("./dispatch.ts").then((m) => m.dispatchJobType),
   exe: () => import("./exe.ts").then((m) => m.exeJob),
+  foreach: () => import("./foreach.ts").then((m) => m.foreachJob),
   log: () => import("./log.ts").then((m) => m.logJob),
   pkg: () => import("./pkg.ts").then((m) => m.pkgJob),
 };

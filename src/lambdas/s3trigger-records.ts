@@ -4,6 +4,7 @@
  * the `if_*` conditions and the prefix walk order.
  */
 import { parseDuration, parseSize } from "../core/config.ts";
+import { fnmatch } from "../core/fnmatch.ts";
 
 export interface S3EventInfo {
   bucket: string;
@@ -112,27 +113,7 @@ export function prefixWalk(key: string): string[] {
   return walk;
 }
 
-/** Python `fnmatch` (case-sensitive, as on POSIX): `*`, `?`, `[seq]`, `[!seq]`; `*` also matches `/`. */
-export function fnmatch(name: string, pattern: string): boolean {
-  let re = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === "*") re += ".*";
-    else if (c === "?") re += ".";
-    else if (c === "[") {
-      const end = pattern.indexOf("]", i + 2);
-      if (end < 0) re += "\\[";
-      else {
-        let body = pattern.slice(i + 1, end).replace(/\\/g, "\\\\");
-        if (body.startsWith("!")) body = "^" + body.slice(1);
-        else if (body.startsWith("^")) body = "\\" + body;
-        re += `[${body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`, "s").test(name);
-}
+export { fnmatch };
 
 type Condition = (info: S3EventInfo, arg: unknown) => boolean;
 

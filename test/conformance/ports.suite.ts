@@ -613,6 +613,11 @@ function describeObjects(getPorts: () => Ports): void {
       expect((await objects.list(uri("nothing-here/"), { delimiter: "/" })).objects).toEqual([]);
     });
 
+    test("list on a bucket that does not exist is NotFoundError (S3's NoSuchBucket), not an empty page", async () => {
+      const { objects } = getPorts();
+      await expectRejects(objects.list("s3://lava-no-such-bucket-here/x/"), NotFoundError);
+    });
+
     test("delete removes an object; deleting a missing one is not an error", async () => {
       const { objects } = getPorts();
       await objects.put(uri("del/one.txt"), "x");

@@ -5,8 +5,8 @@
  * record, AWS request counts — is compared field by field with the captures of the original lava 8.2.0
  * (shared/golden). On both backends: `local` (temp LAVA_HOME) and `aws` (dynalite + fauxqs).
  *
- * Not covered yet (later issues): chain_success, chain_fail, dag_success, sql_sqlite3_success,
- * sqli_sqlite3_success. redelivery_visibility_timeout is exercised by test/e2e/worker-delivery.test.ts.
+ * chain_success, chain_fail and dag_success: test/golden/orchestration.test.ts. Not covered yet (later
+ * issues): sql_sqlite3_success, sqli_sqlite3_success. redelivery_visibility_timeout is exercised by test/e2e/worker-delivery.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { needs } from "../support/availability.ts";

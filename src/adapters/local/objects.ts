@@ -111,6 +111,10 @@ export class LocalObjectStore implements ObjectStore {
     const { bucket, key: prefix } = parseS3Uri(prefixUri);
     validateBucket(bucket);
     const bucketDir = join(this.root, bucket);
+    // As S3's NoSuchBucket: an empty listing would hide a misspelt bucket name.
+    if (!(await stat(bucketDir).catch(() => undefined))?.isDirectory()) {
+      throw new NotFoundError(`bucket ${bucket} does not exist`, { kind: "bucket", name: bucket });
+    }
     // Only the directory holding the prefix needs walking: every matching key lies beneath it.
     const startDir = prefix.includes("/") ? prefix.slice(0, prefix.lastIndexOf("/") + 1) : "";
     const keys = (await walk(bucketDir, startDir)).filter((k) => k.startsWith(prefix)).sort(compareUtf8);

@@ -388,7 +388,7 @@ class RunLifecycle {
       log: this.log,
       signal: svc.hardStop,
       render: (template, extra) => this.render("job", template, job, { extra }),
-      runChild: (childId, globals) => this.runChild(job, runDir, childId, globals),
+      runChild: (childId, globals, spec) => this.runChild(job, runDir, childId, globals, spec),
     };
     return run;
   }
@@ -488,8 +488,14 @@ class RunLifecycle {
     return Object.keys(passed).filter((k) => this.origin.jsonGlobals.has(k) || !(k in parent.globals));
   }
 
-  private async runChild(parent: AugmentedJob, runDir: RunDir, childId: string, globals: Record<string, unknown>): Promise<JobResult> {
-    const spec = await loadJobSpec(this.svc.ports, this.realm, childId, this.log);
+  private async runChild(
+    parent: AugmentedJob,
+    runDir: RunDir,
+    childId: string,
+    globals: Record<string, unknown>,
+    loaded?: JobSpec,
+  ): Promise<JobResult> {
+    const spec = loaded ?? (await loadJobSpec(this.svc.ports, this.realm, childId, this.log));
     if (spec.worker !== this.svc.worker) {
       throw new JobFailure(`Worker mismatch: Expected ${this.svc.worker} but got ${spec.worker}`);
     }
@@ -573,7 +579,7 @@ export function runDirIn(workerTmp: string, runId: string): string | undefined {
  * on a queue served by Python workers; the failure says so instead of calling the type unknown.
  */
 const ORIGINAL_TYPES_NOT_YET_HERE = new Set([
-  "chain", "dag", "db_from_s3", "docker", "foreach", "lavasched", "redshift_unload",
+  "db_from_s3", "docker", "lavasched", "redshift_unload",
   "sharepoint_get_doc", "sharepoint_get_list", "sharepoint_get_multi_doc", "sharepoint_put_doc",
   "sharepoint_put_list", "smb_get", "smb_put", "sql", "sqlc", "sqli", "sqlv",
 ]);

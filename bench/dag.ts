@@ -1,0 +1,143 @@
+/**
+ * Orchestration benchmarks on the local backend, in-process worker (real handlers, real events table).
+ * Prints figures; asserts nothing.
+ *
+ *   bun bench/dag.ts [--runs 5] [--nodes 200]
+ *
+ * - wide dag (1 root, N-1 leaves) and deep dag (an N-long line) of `log` jobs, each paired with a chain of
+ *   the same N `log` jobs (the same child lifecycles without any scheduling): wall time per node, and the
+ *   dag's scheduling overhead per node = (dag − chain) / N. Goal: <= 5 ms per node (wall, locally).
+ * - a diamond-heavy dag with one slow branch, against a wave-by-wave schedule of the same graph (the
+ *   original's), measured as a chain of dags, one dag per wave.
+ * - foreach over 1,000 range items (FOREACH_MAX_LIMIT raised to 1000 for the run; the default is 25).
+ */
+import { JobFailure, type JobType } from "../src/core/job-contract.ts";
+import { LavaConfig } from "../src/core/config.ts";
+import { buildDispatchMessage, dispatchMessageBody } from "../src/core/dispatch.ts";
+import type { Item } from "../src/ports/index.ts";
+import { localRealm, makeWorker, eventsOf } from "../test/worker/support.ts";
+import { stats } from "./paired.ts";
+
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : fallback;
+};
+const RUNS = Number(flag("runs", "5"));
+const N = Number(flag("nodes", "200"));
+
+/** Sleeps `parameters.ms`. */
+const sleeper: JobType = {
+  name: "sleeper",
+  async run(run) {
+    await Bun.sleep(Number(run.job.parameters.ms ?? 0));
+    return { exit_status: 0 };
+  },
+};
+
+const realm = await localRealm();
+const job = (id: string, over: Record<string, unknown> = {}): Item => ({ job_id: id, worker: "core", enabled: true, owner: "b", description: "b", type: "log", payload: null, ...over });
+
+for (let i = 0; i < N; i++) await realm.putJob(job(`n/${i}`));
+const ids = Array.from({ length: N }, (_, i) => `n/${i}`);
+const wide: Record<string, unknown> = { "n/0": null };
+for (let i = 1; i < N; i++) wide[`n/${i}`] = "n/0";
+const deep: Record<string, unknown> = { "n/0": null };
+for (let i = 1; i < N; i++) deep[`n/${i}`] = `n/${i - 1}`;
+await realm.putJob(job("b/wide", { type: "dag", payload: wide, parameters: { workers: 8 } }));
+await realm.putJob(job("b/deep", { type: "dag", payload: deep }));
+await realm.putJob(job("b/chain", { type: "chain", payload: ids }));
+
+// Diamonds: root -> slow (S ms) -> end, and root -> D diamonds in a row (top -> left, right -> join), each level L ms.
+const S = 1000;
+const L = 50;
+const D = 10;
+const diamond: Record<string, unknown> = { "d/root": null, "d/slow": "d/root" };
+let prev = "d/root";
+for (let i = 0; i < D; i++) {
+  diamond[`d/l${i}`] = prev;
+  diamond[`d/r${i}`] = prev;
+  diamond[`d/j${i}`] = [`d/l${i}`, `d/r${i}`];
+  prev = `d/j${i}`;
+}
+diamond["d/end"] = ["d/slow", prev];
+for (const id of Object.keys(diamond)) await realm.putJob(job(id, { type: "sleeper", parameters: { ms: id === "d/slow" ? S : L } }));
+await realm.putJob(job("b/diamond", { type: "dag", payload: diamond, parameters: { workers: 8 } }));
+// The same graph wave by wave: Kahn levels, each level one dag with no edges, run in a chain.
+const waves: string[][] = [];
+{
+  const level = new Map<string, number>();
+  const depth = (id: string): number => {
+    if (level.has(id)) return level.get(id)!;
+    const p = diamond[id];
+    const preds = p === null ? [] : typeof p === "string" ? [p] : (p as string[]);
+    const d = preds.length ? Math.max(...preds.map(depth)) + 1 : 0;
+    level.set(id, d);
+    return d;
+  };
+  for (const id of Object.keys(diamond)) (waves[depth(id)] ??= []).push(id);
+}
+for (const [i, w] of waves.entries()) await realm.putJob(job(`b/wave${i}`, { type: "dag", payload: Object.fromEntries(w.map((id) => [id, null])), parameters: { workers: 8 } }));
+await realm.putJob(job("b/waves", { type: "chain", payload: waves.map((_, i) => `b/wave${i}`) }));
+
+await realm.putJob(job("f/child"));
+await realm.putJob(job("b/foreach", { type: "foreach", payload: "f/child", parameters: { limit: 1000, foreach: { type: "range", stop: 1000, name: "i" } } }));
+await realm.putJob(job("b/one", {}));
+
+/** Dispatches `jobId`, runs a batch worker until the queue is empty; wall ms of the worker run. */
+async function runOnce(jobId: string): Promise<number> {
+  const msg = buildDispatchMessage({ realm: "ref", jobId, worker: "core" });
+  await realm.ports.queues.send("lava-ref-core", dispatchMessageBody(msg));
+  const { worker } = makeWorker(realm.ports, realm.tmp, { threads: 1 }, {
+    jobTypes: { sleeper },
+    deps: { makeConfig: (rc) => new LavaConfig(rc, { LAVA_TMPDIR: realm.tmp, LAVA_FOREACH_MAX_LIMIT: "1000", LAVA_LEVEL: "warning" }) },
+  });
+  await worker.start();
+  const t0 = performance.now();
+  await worker.run();
+  const wall = performance.now() - t0;
+  await worker.cleanup();
+  const item = (await eventsOf(realm.ports, jobId)).find((i) => i.run_id === msg.run_id);
+  if (item?.status !== "complete") throw new JobFailure(`${jobId} did not complete: ${JSON.stringify(item?.log)}`);
+  return wall;
+}
+
+const fmt = (xs: number[], per = 1) => {
+  const s = stats(xs.map((x) => x / per));
+  return `${s.min.toFixed(2)} / **${s.median.toFixed(2)}** / ${s.max.toFixed(2)}`;
+};
+
+// Warm-up: module loads, SQLite caches.
+await runOnce("b/one");
+await runOnce("b/chain");
+const m: Record<string, number[]> = { one: [], wide: [], deep: [], chain: [], diamond: [], waves: [], foreach: [] };
+for (let r = 0; r < RUNS; r++) {
+  // Interleaved, so drift on the shared machine touches every side alike.
+  m.one!.push(await runOnce("b/one"));
+  m.wide!.push(await runOnce("b/wide"));
+  m.chain!.push(await runOnce("b/chain"));
+  m.deep!.push(await runOnce("b/deep"));
+  m.diamond!.push(await runOnce("b/diamond"));
+  m.waves!.push(await runOnce("b/waves"));
+}
+for (let r = 0; r < Math.max(1, Math.ceil(RUNS / 2)); r++) m.foreach!.push(await runOnce("b/foreach"));
+
+const overhead = (dag: number[]) => dag.map((x, i) => (x - m.chain![i]!) / N);
+const out = [
+  `## bench/dag.ts — local backend, in-process worker, ${RUNS} interleaved rounds, min / **median** / max`,
+  "",
+  "| measure | value |",
+  "|---|---|",
+  `| one log job, whole batch worker run (ms) | ${fmt(m.one!)} |`,
+  `| wide dag, 1 + ${N - 1} log jobs, workers 8: ms per node | ${fmt(m.wide!, N)} |`,
+  `| deep dag, ${N}-long line of log jobs: ms per node | ${fmt(m.deep!, N)} |`,
+  `| chain of the same ${N} log jobs: ms per node | ${fmt(m.chain!, N)} |`,
+  `| wide dag scheduling overhead per node, (dag − chain) / ${N}, paired (ms) | ${fmt(overhead(m.wide!))} |`,
+  `| deep dag scheduling overhead per node, (dag − chain) / ${N}, paired (ms) | ${fmt(overhead(m.deep!))} |`,
+  `| diamond dag (${D} diamonds of ${L} ms levels, one ${S} ms branch): ours (ms) | ${fmt(m.diamond!)} |`,
+  `| same graph wave by wave (${waves.length} waves, a chain of dags) (ms) | ${fmt(m.waves!)} |`,
+  `| wave-by-wave ÷ ours, per pair | ${fmt(m.waves!.map((x, i) => x / m.diamond![i]!))} |`,
+  `| foreach over 1,000 range items (log child): ms per iteration (${m.foreach!.length} runs) | ${fmt(m.foreach!, 1000)} |`,
+];
+console.log(out.join("\n"));
+await realm.close();
