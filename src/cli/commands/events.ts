@@ -3,7 +3,7 @@
  * With a run id, that one record; otherwise the runs whose last event is within `--since`, found
  * through the `job_id-tu_event-index` LSI (tu_event is naive UTC text, so text order is time order).
  */
-import { defineCommand } from "citty";
+import { defineCommand } from "./index.ts";
 import { stringify } from "yaml";
 import { parseDuration } from "../../core/config.ts";
 import { UsageError } from "../../core/errors.ts";

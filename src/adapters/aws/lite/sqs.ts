@@ -49,12 +49,18 @@ export class LiteSqsQueuePort extends SqsQueuePort {
   }
 
   /** One call on the queue's URL; undefined when the SDK must serve this configuration. */
-  private async onQueue(name: string, what: string, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+  private async onQueue(
+    name: string,
+    what: string,
+    operation: string,
+    input: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<Record<string, unknown> | undefined> {
     const route = await this.lite.route();
     if (!route) return undefined;
     const url = await this.url(name);
     try {
-      return await awsCall(`${what} ${name}`, () => this.lite.call(route, operation, { QueueUrl: url, ...input }), { kind: "queue", name });
+      return await awsCall(`${what} ${name}`, () => this.lite.call(route, operation, { QueueUrl: url, ...input }, signal), { kind: "queue", name });
     } catch (err) {
       if (err instanceof NotFoundError) this.urls.delete(name);
       throw err;
@@ -62,15 +68,21 @@ export class LiteSqsQueuePort extends SqsQueuePort {
   }
 
   override async receive(name: string, opts: ReceiveOptions = {}): Promise<QueueMessage[]> {
-    // Aborting a poll is the SDK path's business (the lite client has no abort).
-    if (opts.signal) return super.receive(name, opts);
+    if (opts.signal?.aborted) return [];
     const input: Record<string, unknown> = {
       MaxNumberOfMessages: opts.maxMessages ?? 1,
       WaitTimeSeconds: opts.waitSeconds ?? 0,
       MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
     };
     if (opts.visibilityTimeoutSeconds !== undefined) input.VisibilityTimeout = opts.visibilityTimeoutSeconds;
-    const out = await this.onQueue(name, "receive from", "ReceiveMessage", input);
+    let out: Record<string, unknown> | undefined;
+    try {
+      out = await this.onQueue(name, "receive from", "ReceiveMessage", input, opts.signal);
+    } catch (err) {
+      // As on the SDK path: an aborted poll is the caller stopping, not a failure.
+      if (opts.signal?.aborted) return [];
+      throw err;
+    }
     if (!out) return super.receive(name, opts);
     const messages = (out.Messages ?? []) as WireMessage[];
     return messages.map((m) => {
