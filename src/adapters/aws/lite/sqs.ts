@@ -1,12 +1,12 @@
 /**
- * SQS GetQueueUrl, SendMessage and a worker's calls (ReceiveMessage, DeleteMessage, DeleteMessageBatch,
- * ChangeMessageVisibility) over the lite client (SQS's JSON protocol); every other queue operation stays
- * on the SDK client. The queue URL cache is the SDK port's own, so both paths share it.
+ * SQS GetQueueUrl, SendMessage and a worker's calls (GetQueueAttributes, ReceiveMessage, DeleteMessage,
+ * DeleteMessageBatch, ChangeMessageVisibility) over the lite client (SQS's JSON protocol); every other
+ * queue operation stays on the SDK client. The queue URL cache is the SDK port's own, so both paths share it.
  */
 import { NotFoundError, PortError } from "../../../ports/errors.ts";
-import type { QueueMessage, ReceiveOptions } from "../../../ports/queue.ts";
+import type { QueueAttributes, QueueMessage, ReceiveOptions } from "../../../ports/queue.ts";
 import { awsCall } from "../errors.ts";
-import { deleteBatchResults, SqsQueuePort, type BatchEntryFailure } from "../queues.ts";
+import { ATTRIBUTE_NAMES, deleteBatchResults, queueAttributes, SqsQueuePort, type BatchEntryFailure } from "../queues.ts";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { LiteService } from "./client.ts";
 
@@ -116,6 +116,13 @@ export class LiteSqsQueuePort extends SqsQueuePort {
       results.push(...deleteBatchResults(name, chunk.length, out.Failed as BatchEntryFailure[] | undefined));
     }
     return results;
+  }
+
+  /** A worker reads these as it starts (the visibility timeout) and in each heartbeat. */
+  override async attributes(name: string): Promise<QueueAttributes> {
+    const out = await this.onQueue(name, "attributes of", "GetQueueAttributes", { AttributeNames: [...ATTRIBUTE_NAMES] });
+    if (!out) return super.attributes(name);
+    return queueAttributes((out.Attributes ?? {}) as Record<string, string>);
   }
 
   override async changeVisibility(name: string, receiptHandle: string, seconds: number): Promise<void> {
