@@ -94,7 +94,8 @@ function loadZone(tz: string | undefined): Zone | undefined {
   } else {
     name = tz.startsWith(":") ? tz.slice(1) : tz;
   }
-  name = name.replace(/^(posix|right)\//, "");
+  const prefix = name.startsWith("posix/") ? 6 : name.startsWith("right/") ? 6 : 0;
+  name = name.slice(prefix);
   if (!ZONE_NAME.test(name) || UNDECIDED_NAMES.has(name)) return undefined;
   let data: Uint8Array;
   try {
@@ -110,7 +111,7 @@ export function parseTzif(data: Uint8Array): Zone | undefined {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const magic = (at: number) => at + 44 <= data.length && data[at] === 0x54 && data[at + 1] === 0x5a && data[at + 2] === 0x69 && data[at + 3] === 0x66;
   if (!magic(0) || data[4]! < 0x32) return undefined; // version 1 files have no 64-bit block
-  const counts = (at: number) => Array.from({ length: 6 }, (_, i) => view.getUint32(at + 20 + 4 * i));
+  const counts = (at: number) => [0, 1, 2, 3, 4, 5].map((i) => view.getUint32(at + 20 + 4 * i));
   const [isut1, isstd1, leap1, time1, type1, char1] = counts(0) as [number, number, number, number, number, number];
   const second = 44 + time1 * 5 + type1 * 6 + char1 + leap1 * 8 + isstd1 + isut1;
   if (!magic(second)) return undefined;
