@@ -13,7 +13,6 @@
  * - Messages older than the queue's retention period are dropped, on receive and on attributes.
  */
 import type { Database } from "bun:sqlite";
-import { randomUUID } from "node:crypto";
 import type { CreateQueueOptions, QueueAttributes, QueueMessage, QueuePort, ReceiveOptions } from "../../ports/queue.ts";
 import { NotFoundError, ValidationError } from "../../ports/errors.ts";
 import { assertDatabaseFile, writeTransaction, type Clock } from "./db.ts";
@@ -84,7 +83,7 @@ export class LocalQueue implements QueuePort {
         "INSERT INTO local_messages (id, queue, body, sent_at, visible_at, receive_count) VALUES (?, ?, ?, ?, ?, 0)",
       );
       return entries.map((entry) => {
-        const id = randomUUID();
+        const id = crypto.randomUUID();
         insert.run(id, name, entry.body, now, now + (entry.delaySeconds ?? 0) * 1000);
         return id;
       });
@@ -204,7 +203,7 @@ export class LocalQueue implements QueuePort {
       const claim = this.db.query("UPDATE local_messages SET visible_at = ?, receive_count = ?, receipt = ? WHERE seq = ?");
       return rows.map((row) => {
         const receiveCount = row.receive_count + 1;
-        const receiptHandle = `${row.id}:${receiveCount}:${randomUUID()}`;
+        const receiptHandle = `${row.id}:${receiveCount}:${crypto.randomUUID()}`;
         claim.run(visibleAt, receiveCount, receiptHandle, row.seq);
         return { id: row.id, receiptHandle, body: row.body, receiveCount, sentAt: new Date(row.sent_at) };
       });

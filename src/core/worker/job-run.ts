@@ -6,7 +6,6 @@
  * Children of chain/dag/foreach go through the same function (`JobRun.runChild`): they share the
  * parent's run_id and run directory and write their own events under their own job_id.
  */
-import { mkdir, rm, rmdir } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Ports } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
@@ -21,6 +20,7 @@ import { jsonStateIds, loadJinja, renderRequest, type ContextKind, type RenderRe
 import { pythonFloat } from "../pyformat.ts";
 import { sleepUnlessAborted } from "../sleep.ts";
 import { errorText } from "../error-text.ts";
+import { fsp } from "../fs-promises.ts";
 
 /** What every run of one worker shares. */
 export interface RunServices {
@@ -344,14 +344,14 @@ class RunLifecycle {
     if (!dir) throw this.fail(`Bad run_id for a temp dir: ${JSON.stringify(this.runId.slice(0, 64))}`);
     // One mkdir both creates the directory and tells whether it was there (one system call per run).
     try {
-      await mkdir(dir, { mode: 0o700 });
+      await fsp().mkdir(dir, { mode: 0o700 });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // Two deliveries of the same run met in this process; the one already running owns the directory.
       if (code === "EEXIST") throw this.fail("Job temp dir already exists - possible dispatch overlap");
       if (code !== "ENOENT") throw err;
       // The worker's own directory has gone (cleaned from outside): make the whole path again.
-      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await fsp().mkdir(dir, { recursive: true, mode: 0o700 });
     }
     return dir;
   }
@@ -359,8 +359,8 @@ class RunLifecycle {
   private async removeRunDir(dir: string): Promise<void> {
     try {
       // Most runs leave their directory empty: one rmdir then, the recursive walk only when it is not.
-      await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== "ENOENT") return rm(dir, { recursive: true, force: true });
+      await fsp().rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") return fsp().rm(dir, { recursive: true, force: true });
       });
     } catch (err) {
       this.log.warning(`${this.prefix()}: While cleaning temp dir: ${(err as Error).message}`, this.fields);
