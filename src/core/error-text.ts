@@ -1,5 +1,6 @@
 /** Error text for events and results, worded as the original words it. */
-import { TemplateError } from "../jinja/index.ts";
+// From the engine's errors module, not its index: a worker that renders nothing starts without the engine.
+import { TemplateError } from "../jinja/errors.ts";
 import { scrubSecrets } from "./secrets.ts";
 
 /**

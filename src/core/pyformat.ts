@@ -7,6 +7,7 @@
  * Markup); this one takes plain data and Dates, and stays free of the engine so the dispatcher, which
  * renders nothing, starts without loading it.
  */
+import { localFields } from "./local-time.ts";
 
 /**
  * ISO 8601 in the host's local zone with its offset, as Python's aware `isoformat()`: microseconds only
@@ -14,13 +15,13 @@
  * times are truncated to whole seconds first, as the original drops their microseconds.
  */
 export function isoLocal(date: Date): string {
-  const offsetMin = -date.getTimezoneOffset();
-  const sign = offsetMin < 0 ? "-" : "+";
-  const abs = Math.abs(offsetMin);
-  const ms = date.getMilliseconds();
+  const local = localFields(date);
+  const sign = local.offsetMin < 0 ? "-" : "+";
+  const abs = Math.abs(local.offsetMin);
+  const ms = date.getUTCMilliseconds();
   return (
-    `${date.getFullYear().toString().padStart(4, "0")}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}` +
-    `T${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}` +
+    `${local.year.toString().padStart(4, "0")}-${pad2(local.month)}-${pad2(local.day)}` +
+    `T${pad2(local.hour)}:${pad2(local.minute)}:${pad2(local.second)}` +
     (ms ? `.${ms.toString().padStart(3, "0")}000` : "") +
     `${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`
   );

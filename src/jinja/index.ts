@@ -13,6 +13,7 @@ export { SecurityError, TemplateError, TemplateSyntaxError, UndefinedError } fro
 export { fromJson, parseJson, toJson, dumps } from "./json.ts";
 export { makeUtils, s3Split } from "./utils.ts";
 export { pyDateTime, PyDateTime, PyDate, PyTimedelta } from "./datetime.ts";
+export { localZoneName } from "./zones.ts";
 export { PyRelativedelta, dateutilParse } from "./dateutil.ts";
 export { PyDecimal, pyDecimal, fromDynamo, isDecimal } from "./decimal.ts";
 export { Markup, PyFloat, tuple, newDict } from "./values.ts";

@@ -240,6 +240,7 @@ describe.if(present)("lite calls through the aws ports, on emulators", () => {
     ports = await openAwsPorts({ env: emulators.env });
     await ports.tables.createTable({ name: "lava.lite.jobs", hash: "job_id" });
     await ports.queues.create("lava-lite-w", { visibilityTimeoutSeconds: 30 });
+    await ports.queues.create("lava-lite-empty", { visibilityTimeoutSeconds: 45 });
   }, 60_000);
   afterAll(async () => {
     await ports?.close();
@@ -296,6 +297,37 @@ describe.if(present)("lite calls through the aws ports, on emulators", () => {
     expect(code).toBe(0);
     expect(JSON.parse(out)).toEqual({ sdks: [], stats: { "DynamoDB.GetItem": 1, "SQS.GetQueueUrl": 1, "SQS.SendMessage": 1 } });
   });
+
+  test("a worker's start (queue attributes, a long poll with an abort signal) loads no SDK module; aborted, the poll returns no messages, early", async () => {
+    const adapter = join(import.meta.dir, "..", "..", "src", "adapters", "aws", "index.ts");
+    const script = `
+      const { openAwsPorts } = await import(${JSON.stringify(adapter)});
+      const ports = await openAwsPorts();
+      const attributes = await ports.queues.attributes("lava-lite-empty");
+      const before = await ports.queues.receive("lava-lite-empty", { waitSeconds: 5, signal: AbortSignal.abort() });
+      const controller = new AbortController();
+      const started = performance.now();
+      setTimeout(() => controller.abort(), 300);
+      const aborted = await ports.queues.receive("lava-lite-empty", { waitSeconds: 20, signal: controller.signal });
+      const ms = performance.now() - started;
+      const stats = ports.stats();
+      await ports.close();
+      const sdks = Object.keys(require.cache).flatMap((k) => k.match(/@aws-sdk\\/[a-z-]+/)?.[0] ?? []);
+      console.log(JSON.stringify({ sdks: [...new Set(sdks)], attributes, before, aborted, early: ms < 10000, stats }));`;
+    const child = Bun.spawn([process.execPath, "-e", script], { env: childEnv(emulators), stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    // An already-aborted signal sends nothing; the aborted poll was one request.
+    expect(JSON.parse(out)).toEqual({
+      sdks: [],
+      attributes: { visible: 0, notVisible: 0, delayed: 0, visibilityTimeoutSeconds: 45, retentionSeconds: 86400 },
+      before: [],
+      aborted: [],
+      early: true,
+      stats: { "SQS.GetQueueAttributes": 1, "SQS.GetQueueUrl": 1, "SQS.ReceiveMessage": 1 },
+    });
+  }, 30_000);
 });
 
 describe("errors and retries on the lite path", () => {

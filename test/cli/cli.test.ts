@@ -171,6 +171,16 @@ describe("lazy loading", () => {
     ]);
     expect([...packages]).toEqual([]);
   });
+
+  test("the dispatcher and the worker load neither citty, node:util, node:tty nor the template engine statically", () => {
+    // Each costs a command's start-up milliseconds it does not need (docs/BENCHMARKS.md): citty and
+    // node:util 5-13 ms, node:tty ~10 ms, the engine ~150 KB of code; help and templates load them lazily.
+    for (const cmd of ["dispatcher.ts", "worker.ts"]) {
+      const { files, packages } = staticClosure(join(ROOT, "src/cli/commands", cmd));
+      expect([...packages].filter((p) => ["citty", "node:util", "util", "node:tty", "tty"].includes(p))).toEqual([]);
+      expect([...files].filter((f) => f.includes("/jinja/") && !f.endsWith("jinja/errors.ts"))).toEqual([]);
+    }
+  });
 });
 
 describe("common flags", () => {

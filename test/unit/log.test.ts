@@ -347,3 +347,27 @@ describe("record size bound", () => {
     }
   });
 });
+
+describe("stderr sink", () => {
+  test.if(process.platform === "linux")("lines reach a full, non-blocking stderr pipe whole and in order; no colour on a pipe", async () => {
+    // fd 2 is made non-blocking (as Bun's own stdio streams may leave it) and the parent reads late, so
+    // the pipe fills and a write fails with EAGAIN: the sink must wait, not drop or reorder lines.
+    const logModule = join(import.meta.dir, "..", "..", "src", "core", "log.ts");
+    const script = `
+      const { dlopen } = await import("bun:ffi");
+      const libc = dlopen("libc.so.6", { fcntl: { args: ["i32", "i32", "i32"], returns: "i32" } });
+      const F_GETFL = 3, F_SETFL = 4, O_NONBLOCK = 0o4000;
+      libc.symbols.fcntl(2, F_SETFL, libc.symbols.fcntl(2, F_GETFL, 0) | O_NONBLOCK);
+      const { createLogger } = await import(${JSON.stringify(logModule)});
+      const log = createLogger({ tag: "t", host: "h" });
+      for (let i = 0; i < 400; i++) log.warning(\`line \${i} \${"x".repeat(1000)}\`);
+      process.exitCode = 0;`;
+    const child = Bun.spawn([process.execPath, "-e", script], { stdout: "ignore", stderr: "pipe" });
+    await Bun.sleep(500);
+    const [text, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+    expect(code).toBe(0);
+    const lines = text.trimEnd().split("\n");
+    expect(lines).toHaveLength(400);
+    expect(lines.every((l, i) => l === `t: MainThread: line ${i} ${"x".repeat(1000)}`)).toBe(true);
+  }, 30_000);
+});

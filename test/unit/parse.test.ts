@@ -1,7 +1,7 @@
 /** The one command-line parser (src/cli/parse.ts), driven by citty definitions. */
 import { describe, expect, test } from "bun:test";
 import type { ArgsDef } from "citty";
-import { listArg, parseCommandLine, positionalArgs } from "../../src/cli/parse.ts";
+import { listArg, parseCommandLine, parseOptions, positionalArgs, type Options } from "../../src/cli/parse.ts";
 import { UsageError } from "../../src/core/errors.ts";
 
 const DEF = {
@@ -59,4 +59,63 @@ describe("parseCommandLine", () => {
   test("after -- everything is positional", () => {
     expect(positionalArgs(parseCommandLine(["--", "-p", "--bogus"], DEF))).toEqual(["-p", "--bogus"]);
   });
+});
+
+describe("parseOptions finds what node's util.parseArgs finds in strict mode", () => {
+  const OPTIONS: Options = {
+    realm: { type: "string", multiple: false, short: "r" },
+    param: { type: "string", multiple: true, short: "p" },
+    queue: { type: "string", multiple: false },
+    dev: { type: "boolean", multiple: false, short: "d" },
+    jump: { type: "boolean", multiple: false, short: "j" },
+    colour: { type: "boolean", multiple: false },
+  };
+  const CASES = [
+    [],
+    ["a", "b"],
+    ["-r", "prod", "x"],
+    ["-rprod"],
+    ["--realm=prod", "--realm", "dev"],
+    ["-p", "a=1", "--param=b=2", "-pc=3", "--param", "d=4"],
+    ["-dj", "-djrprod", "-djr", "prod", "-jd"],
+    ["--no-colour", "--colour", "--no-dev"],
+    ["--queue", "q", "--queue=", "-"],
+    ["--", "-r", "--bogus"],
+    ["x", "--", "--", "y"],
+    ["-r", "a=-1"],
+    ["--param=-x"],
+    // Errors: unknown long, short, in a group; missing or option-like values; a value to a boolean.
+    ["--bogus"],
+    ["--bogus=1"],
+    ["-x"],
+    ["-dx"],
+    ["-r"],
+    ["-r", "--dev"],
+    ["--queue"],
+    ["--queue", "-d"],
+    ["--dev=1"],
+    ["--no-realm"],
+    ["--no-bogus"],
+    ["--constructor"],
+  ];
+  const { parseArgs } = process.getBuiltinModule("node:util");
+  for (const args of CASES) {
+    test(JSON.stringify(args), () => {
+      let expected: unknown;
+      try {
+        const r = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: true, allowNegative: true });
+        expected = { values: { ...r.values }, positionals: r.positionals };
+      } catch {
+        expected = "usage error";
+      }
+      let actual: unknown;
+      try {
+        actual = parseOptions(args, OPTIONS);
+      } catch (e) {
+        expect(e).toBeInstanceOf(UsageError);
+        actual = "usage error";
+      }
+      expect(actual).toEqual(expected);
+    });
+  }
 });

@@ -252,26 +252,29 @@ export class SqsQueuePort implements QueuePort {
   async attributes(name: string): Promise<QueueAttributes> {
     const { GetQueueAttributesCommand } = await import("@aws-sdk/client-sqs");
     const out = await this.withUrl(name, "attributes of", (sqs, url) =>
-      sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: url,
-          AttributeNames: [
-            "ApproximateNumberOfMessages",
-            "ApproximateNumberOfMessagesNotVisible",
-            "ApproximateNumberOfMessagesDelayed",
-            "VisibilityTimeout",
-            "MessageRetentionPeriod",
-          ],
-        }),
-      ),
+      sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...ATTRIBUTE_NAMES] })),
     );
-    const a = out.Attributes ?? {};
-    return {
-      visible: Number(a.ApproximateNumberOfMessages ?? 0),
-      notVisible: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
-      delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
-      visibilityTimeoutSeconds: Number(a.VisibilityTimeout ?? 0),
-      retentionSeconds: Number(a.MessageRetentionPeriod ?? 0),
-    };
+    return queueAttributes(out.Attributes ?? {});
   }
+
+}
+
+/** The attributes `attributes()` asks SQS for (both the SDK and the lite path). */
+export const ATTRIBUTE_NAMES = [
+  "ApproximateNumberOfMessages",
+  "ApproximateNumberOfMessagesNotVisible",
+  "ApproximateNumberOfMessagesDelayed",
+  "VisibilityTimeout",
+  "MessageRetentionPeriod",
+] as const;
+
+/** GetQueueAttributes' answer as the port's QueueAttributes. */
+export function queueAttributes(a: Record<string, string>): QueueAttributes {
+  return {
+    visible: Number(a.ApproximateNumberOfMessages ?? 0),
+    notVisible: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+    visibilityTimeoutSeconds: Number(a.VisibilityTimeout ?? 0),
+    retentionSeconds: Number(a.MessageRetentionPeriod ?? 0),
+  };
 }

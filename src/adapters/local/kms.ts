@@ -9,7 +9,6 @@
  * Each key id gets its own AES key, derived from the master key with HKDF-SHA256 (info = key id), and
  * the header is authenticated as additional data, so a blob cannot be relabelled with another key id.
  */
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
 import { linkSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ValidationError } from "../../ports/errors.ts";
@@ -17,6 +16,12 @@ import { ValidationError } from "../../ports/errors.ts";
 const MAGIC = Buffer.from("LKMS1");
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+
+/**
+ * node:crypto on first use: its module loads node:stream, ~5 ms of every local command's start, and most
+ * commands seal nothing.
+ */
+const nodeCrypto = () => process.getBuiltinModule("node:crypto");
 
 /** Synchronous (node:crypto), so values can be sealed inside a database transaction. */
 export class LocalKms {
@@ -36,9 +41,9 @@ export class LocalKms {
   encryptSync(keyId: string, plaintext: Uint8Array): Uint8Array {
     const id = Buffer.from(keyId, "utf8");
     if (id.length === 0 || id.length > 255) throw new ValidationError("KMS key id must be 1-255 bytes");
-    const iv = randomBytes(IV_BYTES);
+    const iv = nodeCrypto().randomBytes(IV_BYTES);
     const header = Buffer.concat([MAGIC, Buffer.from([id.length]), id, iv]);
-    const cipher = createCipheriv("aes-256-gcm", this.key(keyId), iv).setAAD(header);
+    const cipher = nodeCrypto().createCipheriv("aes-256-gcm", this.key(keyId), iv).setAAD(header);
     const sealed = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
     return new Uint8Array(Buffer.concat([header, sealed]));
   }
@@ -53,7 +58,7 @@ export class LocalKms {
     const header = blob.subarray(0, headerLength);
     const iv = blob.subarray(headerLength - IV_BYTES, headerLength);
     try {
-      const decipher = createDecipheriv("aes-256-gcm", this.key(keyId), iv).setAAD(header);
+      const decipher = nodeCrypto().createDecipheriv("aes-256-gcm", this.key(keyId), iv).setAAD(header);
       decipher.setAuthTag(blob.subarray(blob.length - TAG_BYTES));
       return new Uint8Array(Buffer.concat([decipher.update(blob.subarray(headerLength, blob.length - TAG_BYTES)), decipher.final()]));
     } catch (err) {
@@ -65,7 +70,7 @@ export class LocalKms {
   private key(keyId: string): Buffer {
     let key = this.keys.get(keyId);
     if (!key) {
-      key = Buffer.from(hkdfSync("sha256", this.masterKey(), new Uint8Array(0), Buffer.from(keyId, "utf8"), 32));
+      key = Buffer.from(nodeCrypto().hkdfSync("sha256", this.masterKey(), new Uint8Array(0), Buffer.from(keyId, "utf8"), 32));
       this.keys.set(keyId, key);
     }
     return key;
@@ -92,8 +97,8 @@ function loadOrCreateKeyFile(path: string): Buffer {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
   }
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
-  writeFileSync(tmp, randomBytes(32), { mode: 0o600 });
+  const tmp = `${path}.${process.pid}.${nodeCrypto().randomBytes(4).toString("hex")}`;
+  writeFileSync(tmp, nodeCrypto().randomBytes(32), { mode: 0o600 });
   try {
     linkSync(tmp, path);
   } catch (err) {

@@ -12,7 +12,6 @@
  *   "directory" of other keys (`a` and `a/b`) cannot be stored; S3 allows that, lava does not use it.
  */
 import type { Database } from "bun:sqlite";
-import { createHash, randomUUID } from "node:crypto";
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join, sep } from "node:path";
 import type { Body, ListInput, ListPage, ObjectInfo, ObjectStore, PutOptions } from "../../ports/objects.ts";
@@ -50,7 +49,7 @@ export class LocalObjectStore implements ObjectStore {
       throw storageFull(err, target) ?? conflictOrRethrow(err, uri);
     });
     const tmpDir = join(this.root, TMP_DIR);
-    const tmp = join(tmpDir, randomUUID());
+    const tmp = join(tmpDir, crypto.randomUUID());
     let etag: string;
     try {
       await mkdir(tmpDir, { recursive: true, mode: PRIVATE_DIR_MODE });
@@ -193,7 +192,7 @@ function validateKey(key: string, uri: string): void {
 
 /** Streams `body` into `file`, returning the quoted MD5 ETag. */
 async function writeBody(file: string, body: Body): Promise<string> {
-  const md5 = createHash("md5");
+  const md5 = new Bun.CryptoHasher("md5");
   const handle = await open(file, "wx", PRIVATE_FILE_MODE);
   try {
     const write = async (chunk: Uint8Array) => {

@@ -4,7 +4,6 @@
  * the machine. Message bodies are not logged: they may hold anything a job wrote.
  */
 import type { Database } from "bun:sqlite";
-import { randomUUID } from "node:crypto";
 import type {
   EmailMessage,
   EmailPort,
@@ -33,7 +32,7 @@ export class LocalNotifications implements NotificationPort {
   ) {}
 
   async publish(topicArn: string, message: string, opts: { subject?: string } = {}): Promise<string> {
-    const id = randomUUID();
+    const id = crypto.randomUUID();
     writeTransaction(this.db, () =>
       this.db
         .query("INSERT INTO local_notifications (id, topic, subject, message, at) VALUES (?, ?, ?, ?, ?)")
@@ -98,7 +97,7 @@ export class LocalEmail implements EmailPort {
 
   async send(msg: EmailMessage, opts: { region?: string; configurationSet?: string } = {}): Promise<string> {
     if (msg.to.length + (msg.cc?.length ?? 0) + (msg.bcc?.length ?? 0) === 0) throw new ValidationError("email has no recipients");
-    const id = randomUUID();
+    const id = crypto.randomUUID();
     const insert = this.db.query(
       `INSERT INTO local_email (id, sender, recipients, cc, bcc, reply_to, subject, text_body, html_body, raw, region, configuration_set, at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

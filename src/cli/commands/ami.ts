@@ -6,7 +6,7 @@
  * before lava 7.1). Stacks with an empty AMI parameter (no EC2 instance) are not listed.
  * The EC2 and CloudFormation SDKs are loaded only when this command runs.
  */
-import { defineCommand } from "citty";
+import { defineCommand } from "./index.ts";
 import { createInterface } from "node:readline/promises";
 import { UsageError } from "../../core/errors.ts";
 import { str } from "../common.ts";

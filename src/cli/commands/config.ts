@@ -1,5 +1,5 @@
 /** `lava config`: every configuration variable with its value and where the value came from. */
-import { defineCommand } from "citty";
+import { defineCommand } from "./index.ts";
 import { CONFIG_VARS, LavaConfig } from "../../core/config.ts";
 import { backendArgs, readRealmConfig, realmArgs, str, withPorts } from "../common.ts";
 

@@ -1,5 +1,5 @@
 /** `lava delete <kind> ID...`: delete items; an id that does not exist is reported and makes the status 1. */
-import { defineCommand } from "citty";
+import { defineCommand } from "./index.ts";
 import { ITEM_KINDS, KIND_INFO } from "../../core/items.ts";
 import { UsageError } from "../../core/errors.ts";
 import { ConditionFailedError } from "../../ports/index.ts";

@@ -4,7 +4,7 @@
  * Every step runs the real commands (`lava realm create`, `lava put`, `lava-dispatcher`,
  * `lava-worker --batch`), so what it shows is what a user would get typing them.
  */
-import { defineCommand } from "citty";
+import { defineCommand } from "./index.ts";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { localHome } from "../../adapters/index.ts";

@@ -1,5 +1,5 @@
 /** `lava dispatcher` / `lava-dispatcher`: the original's options (platform.md §5.1) and output. */
-import { defineCommand } from "citty";
+import { defineCommand } from "./index.ts";
 import { backendArgs, explainMissingRealm, noRealmMessage, loggerFrom, loggingArgs, portsFrom, realmFrom, str, type CommonOptions } from "../common.ts";
 import { UsageError } from "../../core/errors.ts";
 import { LavaConfig, parseDuration } from "../../core/config.ts";

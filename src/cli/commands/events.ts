@@ -4,7 +4,7 @@
  * through the `job_id-tu_event-index` LSI (tu_event is naive UTC text, so text order is time order).
  * `--pipeline` (ours, not the original's): a run and the runs it started, as a tree (src/cli/pipeline.ts).
  */
-import { defineCommand } from "citty";
+import { defineCommand } from "./index.ts";
 import { stringify } from "yaml";
 import { parseDuration } from "../../core/config.ts";
 import { LavaError, UsageError } from "../../core/errors.ts";

@@ -1,5 +1,5 @@
 /** `lava get <kind> [ID...]`: print items as YAML (default) or JSON; with no ID, list the ids. */
-import { defineCommand } from "citty";
+import { defineCommand } from "./index.ts";
 import { stringify } from "yaml";
 import { ITEM_KINDS, KIND_INFO, type ItemKind } from "../../core/items.ts";
 import { UsageError } from "../../core/errors.ts";

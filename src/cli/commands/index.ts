@@ -1,13 +1,21 @@
 /**
  * The one list of lava commands. Each entry loads its module only when that command runs, so
  * `lava version` or `lava-dispatcher` never load the AWS SDK or code they do not use.
- * A module's default export is a citty command (`defineCommand({ meta, args, run })`); `run` may
+ * A module's default export is a citty command (`defineCommand({ meta, args, run })`, below); `run` may
  * return an exit status. The same program run as `lava-<name>` runs the command `<name>`.
  */
-import type { CommandDef } from "citty";
+import type { ArgsDef, CommandDef } from "citty";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command has its own argument types
 export type LavaCommand = CommandDef<any>;
+
+/**
+ * citty's `defineCommand` (the identity, for the argument types) without loading citty: its module
+ * imports node:util, ~5 ms of a command's start. citty is loaded only to render help (src/cli/run.ts).
+ */
+export function defineCommand<const T extends ArgsDef = ArgsDef>(def: CommandDef<T>): CommandDef<T> {
+  return def;
+}
 
 export interface CommandEntry {
   name: string;

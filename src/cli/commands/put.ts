@@ -1,5 +1,5 @@
 /** `lava put <kind> FILE...`: validate every item, then store them all (nothing is stored if any is bad). */
-import { defineCommand } from "citty";
+import { defineCommand } from "./index.ts";
 import { ITEM_KINDS, ItemError, ItemProblems, KIND_INFO, checkItem, jobWarnings, toItem, type ItemKind } from "../../core/items.ts";
 import { UsageError } from "../../core/errors.ts";
 import { backendArgs, loggingArgs, loggerFrom, realmArgs, realmFrom, withPorts } from "../common.ts";

@@ -1,5 +1,5 @@
 /** `lava realm create`: tables, worker queues, bucket and realm entry of a realm (local or AWS). */
-import { defineCommand } from "citty";
+import { defineCommand } from "./index.ts";
 import { createRealm, defaultBucket } from "../../core/realm-setup.ts";
 import { listArg } from "../parse.ts";
 import { backendArgs, loggingArgs, loggerFrom, realmArgs, realmFrom, str, withPorts } from "../common.ts";

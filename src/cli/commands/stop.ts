@@ -13,7 +13,7 @@
  * dispatcher crontab runs without workers too), and the lifecycle action is completed even when no
  * worker was found (the original returned early, leaving the instance waiting out the hook timeout).
  */
-import { defineCommand } from "citty";
+import { defineCommand } from "./index.ts";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync } from "node:fs";
 import { constants } from "node:os";
 import { basename, dirname } from "node:path";

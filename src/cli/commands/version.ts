@@ -1,5 +1,6 @@
 /** `lava version` / `lava-version`: the original's options (none, -n, -a, --eq, --ge). */
-import type { ArgsDef, CommandDef } from "citty";
+import type { ArgsDef } from "citty";
+import { defineCommand } from "./index.ts";
 import { UsageError } from "../../core/errors.ts";
 import { writeOut } from "../run.ts";
 import { VERSION, VERSION_NAME, compareVersions, fullVersion } from "../../core/version.ts";
@@ -11,9 +12,7 @@ const ARGS = {
   eq: { type: "string", valueHint: "VERSION", description: "Only the exit status: 0 if lava's version equals VERSION" },
 } as const satisfies ArgsDef;
 
-// Typed as citty's CommandDef without importing citty's code: its module loads node:util (about 5 ms),
-// and `lava version` is the command whose start-up is measured against Bun's floor.
-const version: CommandDef<typeof ARGS> = {
+const version = defineCommand({
   meta: {
     description: "Print lava version information. With no option, the version number.",
   },
@@ -27,7 +26,7 @@ const version: CommandDef<typeof ARGS> = {
     if (args.ge !== undefined) return compare(args.ge) >= 0 ? 0 : 1;
     return print(VERSION);
   },
-};
+});
 export default version;
 
 async function print(text: string): Promise<number> {

@@ -1,5 +1,5 @@
 /** `lava worker` / `lava-worker`: the original's options (platform.md §4.1) and start-up sequence (§4.2). */
-import { defineCommand } from "citty";
+import { defineCommand } from "./index.ts";
 import { hostname } from "node:os";
 import { backendArgs, backendFrom, loggerFrom, portsFrom, str, type CommonOptions } from "../common.ts";
 import { explainMissingRealm, loggingArgs, noRealmMessage } from "../common.ts";

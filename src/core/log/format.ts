@@ -1,4 +1,5 @@
 /** Line and JSON layouts of log records, matching the original's formatters key for key. */
+import { localFields } from "../local-time.ts";
 
 export type LevelName = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
 export type JsonStyle = "worker" | "dispatcher";
@@ -37,8 +38,8 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
 
 /** Local `YYYY-MM-DD HH:MM:SS` (Python's asctime without the milliseconds). */
 export function localTime(ms: number): string {
-  const d = new Date(Math.floor(ms));
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const d = localFields(new Date(Math.floor(ms)));
+  return `${d.year}-${pad(d.month)}-${pad(d.day)} ${pad(d.hour)}:${pad(d.minute)}:${pad(d.second)}`;
 }
 
 /** Python's default asctime: local `YYYY-MM-DD HH:MM:SS,mmm`. */

@@ -36,17 +36,56 @@ export function openSink(opts: SinkOptions): Sink {
 
 function stderrSink(opts: SinkOptions): Sink {
   const out = opts.write;
-  const colour = !out && opts.colour && process.stderr.isTTY === true && !process.env.NO_COLOR;
+  const colour = !out && opts.colour && !process.env.NO_COLOR && isTerminal(2);
   return {
     format: "stderr",
     isSyslog: false,
     write(level, line) {
       if (out) return out(line);
       const [on, off] = colour ? COLOURS[level] : ["", ""];
-      process.stderr.write(`${on}${line}${off}\n`);
+      writeStderr(`${on}${line}${off}\n`);
     },
     close() {},
   };
+}
+
+/**
+ * isatty(2) through Bun's tty binding (the one `node:tty` wraps; Bun's own tests check they agree):
+ * `process.stderr.isTTY` builds the node:stream stack and `node:tty` loads it too, 10–20 ms of a
+ * dispatcher's start in paired runs (docs/BENCHMARKS.md), for one system call.
+ */
+function isTerminal(fd: number): boolean {
+  const binding = process.binding("tty_wrap") as { isTTY?: (fd: number) => boolean };
+  if (typeof binding.isTTY === "function") return binding.isTTY(fd);
+  return process.getBuiltinModule("node:tty").isatty(fd);
+}
+
+/** Set once a write to fd 2 would block: from then on every line goes through process.stderr, in order. */
+let stderrStream = false;
+
+/**
+ * A log line to fd 2, synchronously, as Python's unbuffered stderr writes it: no node:stream (see
+ * isTerminal), and the line is out before a crash or process.exit. If fd 2 is a non-blocking pipe that
+ * is full (Bun makes inherited stdio non-blocking once anything touches process.stdout/stderr or starts
+ * a Worker), the rest goes to process.stderr, which waits for the reader.
+ */
+function writeStderr(text: string): void {
+  if (stderrStream) {
+    process.stderr.write(text);
+    return;
+  }
+  const bytes = Buffer.from(text);
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(2, bytes, done);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // Nobody reads stderr any more: there is no one left to tell (as writeOut does for EPIPE).
+    if (code === "EPIPE") return;
+    if (code !== "EAGAIN") throw e;
+    stderrStream = true;
+    process.stderr.write(bytes.subarray(done));
+  }
 }
 
 function fileSink(path: string): Sink {

@@ -4,7 +4,6 @@
  * libc through bun:ffi; it is loaded only when a syslog target is chosen. Without a local socket we
  * fall back to UDP 127.0.0.1:514, as the original does.
  */
-import { createSocket } from "node:dgram";
 import { existsSync } from "node:fs";
 
 const FACILITIES: Record<string, number> = {
@@ -39,7 +38,8 @@ export function openSyslog(socketPath?: string): SyslogTransport {
 }
 
 function openUdp(host: string, port: number): SyslogTransport {
-  const sock = createSocket("udp4");
+  // Loaded here: every command that logs imports this module, and node:dgram costs ~1 ms to load.
+  const sock = process.getBuiltinModule("node:dgram").createSocket("udp4");
   sock.unref();
   return {
     send(message) {

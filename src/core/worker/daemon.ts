@@ -3,7 +3,6 @@
  * exits; the copy holds `<realm>.<worker>.pid` in the current directory, created exclusively, so a second
  * daemon of the same worker started from the same directory exits quietly.
  */
-import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
@@ -22,7 +21,8 @@ export function isDaemonChild(env: NodeJS.ProcessEnv = process.env): boolean {
 export function spawnDaemon(workerArgs: string[], env: NodeJS.ProcessEnv = process.env): number {
   const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.includes("~BUN");
   const argv = compiled ? ["worker", ...workerArgs] : [Bun.main, "worker", ...workerArgs];
-  const child = spawn(process.execPath, argv, {
+  // node:child_process only here: every worker imports this module, few start as daemons.
+  const child = process.getBuiltinModule("node:child_process").spawn(process.execPath, argv, {
     detached: true, // setsid(): no controlling terminal, its own process group
     stdio: "ignore",
     cwd: process.cwd(),

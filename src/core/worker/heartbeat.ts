@@ -4,10 +4,10 @@
  * If the tmp dir has vanished the heartbeat stops for good (a CRITICAL line): the missing heartbeats
  * raise the alarm, as intended by the original.
  */
-import { utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Worker } from "./worker.ts";
 import { Ticker } from "./ticker.ts";
+import { fsp } from "../fs-promises.ts";
 
 export interface TaskStatus {
   /** name → "OK" | "dead", in the original's order: event, worker-NN..., heartbeat, metrics. */
@@ -75,8 +75,8 @@ export class Heartbeat {
 async function touch(path: string): Promise<void> {
   const now = new Date();
   try {
-    await utimes(path, now, now);
+    await fsp().utimes(path, now, now);
   } catch {
-    await writeFile(path, "", { flag: "a" });
+    await fsp().writeFile(path, "", { flag: "a" });
   }
 }

@@ -7,7 +7,6 @@
  * parent's run_id and run directory and write their own events under their own job_id.
  */
 import { lstatSync, mkdirSync } from "node:fs";
-import { rm, rmdir } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Ports } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
@@ -22,6 +21,7 @@ import { jsonStateIds, loadJinja, renderRequest, type ContextKind, type RenderRe
 import { pythonFloat } from "../pyformat.ts";
 import { sleepUnlessAborted } from "../sleep.ts";
 import { errorText } from "../error-text.ts";
+import { fsp } from "../fs-promises.ts";
 
 /** What every run of one worker shares. */
 export interface RunServices {
@@ -364,8 +364,8 @@ class RunLifecycle {
     const dir = runDir.path;
     try {
       // Most runs leave their directory empty: one rmdir then, the recursive walk only when it is not.
-      await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== "ENOENT") return rm(dir, { recursive: true, force: true });
+      await fsp().rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") return fsp().rm(dir, { recursive: true, force: true });
       });
     } catch (err) {
       this.log.warning(`${this.prefix()}: While cleaning temp dir: ${(err as Error).message}`, this.fields);

@@ -3,10 +3,10 @@
  * (offset from the heartbeat), then every CW_METRICS_PERIOD, one PutMetricData with all of them.
  */
 import { existsSync } from "node:fs";
-import { readFile, statfs } from "node:fs/promises";
 import type { MetricDatum } from "../../ports/index.ts";
 import type { Worker } from "./worker.ts";
 import { Ticker } from "./ticker.ts";
+import { fsp } from "../fs-promises.ts";
 
 const FIRST_DELAY_MS = 15_000;
 /** Docker's default root dir. The original asks the docker daemon for it; we have no docker client. */
@@ -84,7 +84,7 @@ export class WorkerMetrics {
 
 async function diskPercent(path: string): Promise<number> {
   try {
-    const s = await statfs(path);
+    const s = await fsp().statfs(path);
     const total = s.blocks * s.bsize;
     const used = (s.blocks - s.bfree) * s.bsize;
     const avail = s.bavail * s.bsize;
@@ -97,7 +97,7 @@ async function diskPercent(path: string): Promise<number> {
 
 async function memInfo(): Promise<{ memPercent: number; swapPercent: number }> {
   try {
-    const text = await readFile("/proc/meminfo", "utf8");
+    const text = await fsp().readFile("/proc/meminfo", "utf8");
     const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? 0);
     const total = kb("MemTotal");
     const available = kb("MemAvailable");

@@ -21,9 +21,6 @@ import type { AugmentedJob, RealmInfo } from "../job-contract.ts";
 import { realmEntry } from "../items.ts";
 import { setOwn } from "../own-property.ts";
 
-/** The host's IANA zone: `start` and the job's datetimes are local, as in the original. */
-export const LOCAL_TZ: string = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
-
 const USTART_KEYS = new Set(["ts_ustart", "master_ustart", "parent_ustart"]);
 
 /**
@@ -56,9 +53,13 @@ export const TABLE_ORIGIN: ValueOrigin = { jsonParameters: new Set(), jsonGlobal
  */
 type DateMemo = Map<Date, Map<string, unknown>>;
 
-/** A Date as a template datetime: `*ustart` keys in dateutil's tzutc() (the original's `astimezone(UTC)`). */
+/**
+ * A Date as a template datetime: `*ustart` keys in dateutil's tzutc() (the original's `astimezone(UTC)`),
+ * the others in the host's zone, as in the original. The zone's name is asked for here, not at module
+ * load: Intl's answer initialises ICU's time zone (~18 ms), which a worker that renders nothing never needs.
+ */
 function dateValue(date: Date, key: string, memo: DateMemo): unknown {
-  const tz = USTART_KEYS.has(key) ? "tzutc" : LOCAL_TZ;
+  const tz = USTART_KEYS.has(key) ? "tzutc" : engine().localZoneName();
   let byZone = memo.get(date);
   if (!byZone) memo.set(date, (byZone = new Map()));
   let value = byZone.get(tz);

@@ -16,7 +16,6 @@
  * - hard stop (second signal, SIGTERM): job process groups are killed, every held message is made
  *   visible again at once, exit 143.
  */
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isRetryable, NotFoundError, PortError, StorageFullError, type Item, type Ports, type QueueMessage } from "../../ports/index.ts";
 import type { LavaConfig } from "../config.ts";
@@ -37,6 +36,7 @@ import { parseIsoTimestamp } from "../pyformat.ts";
 import { trackSecrets } from "../secrets.ts";
 import { ensurePrivateDir, octal } from "../private-dir.ts";
 import { acceptedDispatchParameters } from "../jinja-flag.ts";
+import { fsp } from "../fs-promises.ts";
 
 export interface WorkerOptions {
   realm: string;
@@ -304,7 +304,7 @@ export class Worker {
   /** Removes the worker tmp dir (exit clean-up). */
   async cleanup(): Promise<void> {
     this.renders.close();
-    if (this.workerTmp) await rm(this.workerTmp, { recursive: true, force: true }).catch(() => {});
+    if (this.workerTmp) await fsp().rm(this.workerTmp, { recursive: true, force: true }).catch(() => {});
   }
 
   private waitForFreeSlot(): Promise<void> {

@@ -118,12 +118,13 @@ export class LiteService implements CountableClient {
 
   /**
    * Sends `operation` with `input` as JSON, once: retrying is the caller's (src/core/retry.ts), so a second
-   * loop here would multiply the requests one failing call costs. The request is counted.
+   * loop here would multiply the requests one failing call costs. The request is counted. `signal` aborts
+   * the request (a worker stopping during a long poll); the call then rejects with fetch's AbortError.
    */
-  async call(route: LiteRoute, operation: string, input: Json): Promise<Json> {
+  async call(route: LiteRoute, operation: string, input: Json, signal?: AbortSignal): Promise<Json> {
     const shape = SERVICES[this.service]!;
     const body = JSON.stringify(input);
-    return this.counted(operation, () => this.attempt(route, shape, operation, body));
+    return this.counted(operation, () => this.attempt(route, shape, operation, body, signal));
   }
 
   /** Runs one HTTP attempt through the counting middleware the pool registered. */
@@ -139,7 +140,7 @@ export class LiteService implements CountableClient {
     return result!;
   }
 
-  private async attempt(route: LiteRoute, shape: ServiceShape, operation: string, body: string): Promise<Json> {
+  private async attempt(route: LiteRoute, shape: ServiceShape, operation: string, body: string, signal?: AbortSignal): Promise<Json> {
     const credentials = await route.credentials();
     const headers = signRequest(
       {
@@ -152,7 +153,7 @@ export class LiteService implements CountableClient {
     );
     // fetch sets Host itself; sending ours too would duplicate it.
     delete headers.host;
-    const response = await fetch(route.endpoint, { method: "POST", headers, body });
+    const response = await fetch(route.endpoint, { method: "POST", headers, body, ...(signal ? { signal } : {}) });
     const text = await response.text();
     const parsed = text ? (safeJson(text) ?? {}) : {};
     if (response.ok) return parsed;

@@ -1,12 +1,21 @@
 /**
- * SQS GetQueueUrl, SendMessage[Batch] and a worker's calls (ReceiveMessage, DeleteMessage, DeleteMessageBatch,
- * ChangeMessageVisibility) over the lite client (SQS's JSON protocol); every other queue operation stays
- * on the SDK client. The queue URL cache is the SDK port's own, so both paths share it.
+ * SQS GetQueueUrl, SendMessage[Batch] and a worker's calls (GetQueueAttributes, ReceiveMessage,
+ * DeleteMessage, DeleteMessageBatch, ChangeMessageVisibility) over the lite client (SQS's JSON protocol);
+ * every other queue operation stays on the SDK client. The queue URL cache is the SDK port's own, so both
+ * paths share it.
  */
 import { PortError } from "../../../ports/errors.ts";
-import type { QueueMessage, ReceiveOptions } from "../../../ports/queue.ts";
+import type { QueueAttributes, QueueMessage, ReceiveOptions } from "../../../ports/queue.ts";
 import { awsCall } from "../errors.ts";
-import { deleteBatchResults, sendInBatches, SqsQueuePort, type BatchEntryFailure, type SendBatchAnswer } from "../queues.ts";
+import {
+  ATTRIBUTE_NAMES,
+  deleteBatchResults,
+  queueAttributes,
+  sendInBatches,
+  SqsQueuePort,
+  type BatchEntryFailure,
+  type SendBatchAnswer,
+} from "../queues.ts";
 import type { QueueUrlMemory } from "../queue-urls.ts";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { LiteService } from "./client.ts";
@@ -59,22 +68,34 @@ export class LiteSqsQueuePort extends SqsQueuePort {
   }
 
   /** One call on the queue's URL; undefined when the SDK must serve this configuration. */
-  private async onQueue(name: string, what: string, operation: string, input: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+  private async onQueue(
+    name: string,
+    what: string,
+    operation: string,
+    input: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<Record<string, unknown> | undefined> {
     const route = await this.lite.route();
     if (!route) return undefined;
-    return this.onUrl(name, what, (url) => this.lite.call(route, operation, { QueueUrl: url, ...input }));
+    return this.onUrl(name, what, (url) => this.lite.call(route, operation, { QueueUrl: url, ...input }, signal));
   }
 
   override async receive(name: string, opts: ReceiveOptions = {}): Promise<QueueMessage[]> {
-    // Aborting a poll is the SDK path's business (the lite client has no abort).
-    if (opts.signal) return super.receive(name, opts);
+    if (opts.signal?.aborted) return [];
     const input: Record<string, unknown> = {
       MaxNumberOfMessages: opts.maxMessages ?? 1,
       WaitTimeSeconds: opts.waitSeconds ?? 0,
       MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
     };
     if (opts.visibilityTimeoutSeconds !== undefined) input.VisibilityTimeout = opts.visibilityTimeoutSeconds;
-    const out = await this.onQueue(name, "receive from", "ReceiveMessage", input);
+    let out: Record<string, unknown> | undefined;
+    try {
+      out = await this.onQueue(name, "receive from", "ReceiveMessage", input, opts.signal);
+    } catch (err) {
+      // As on the SDK path: an aborted poll is the caller stopping, not a failure.
+      if (opts.signal?.aborted) return [];
+      throw err;
+    }
     if (!out) return super.receive(name, opts);
     const messages = (out.Messages ?? []) as WireMessage[];
     return messages.map((m) => {
@@ -108,6 +129,13 @@ export class LiteSqsQueuePort extends SqsQueuePort {
       results.push(...deleteBatchResults(name, chunk.length, out.Failed as BatchEntryFailure[] | undefined));
     }
     return results;
+  }
+
+  /** A worker reads these as it starts (the visibility timeout) and in each heartbeat. */
+  override async attributes(name: string): Promise<QueueAttributes> {
+    const out = await this.onQueue(name, "attributes of", "GetQueueAttributes", { AttributeNames: [...ATTRIBUTE_NAMES] });
+    if (!out) return super.attributes(name);
+    return queueAttributes((out.Attributes ?? {}) as Record<string, string>);
   }
 
   override async changeVisibility(name: string, receiptHandle: string, seconds: number): Promise<void> {
