@@ -14,7 +14,7 @@
  */
 import { closeSync, openSync, readSync, fstatSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { listPids, procStat } from "./procfs.ts";
+import { forkCounter, listPids, procStat, type ForkCounter } from "./procfs.ts";
 import { PROCESS_TAG_VAR, findByTag, killAllFound, newProcessTag, signalEach, type TagOwner } from "./process-tag.ts";
 
 export interface ProcessOptions {
@@ -113,6 +113,8 @@ export async function runProcessGroup(opts: ProcessOptions): Promise<ProcessOutc
   const stderr = openOutput(opts.stderr);
   const tag = newProcessTag(opts.owner ?? { realm: "", worker: "" });
   const startedAt = performance.now();
+  // Before the spawn, so the leader and all it starts are handed pids after this mark.
+  const forks = forkCounter();
   let child: ReturnType<typeof Bun.spawn>;
   try {
     child = Bun.spawn([executable, ...opts.argv.slice(1)], {
@@ -133,7 +135,7 @@ export async function runProcessGroup(opts: ProcessOptions): Promise<ProcessOutc
   }
   const pid = child.pid;
   opts.onStart?.(pid);
-  return supervise(child, { pid, tag, startedAt }, opts);
+  return supervise(child, { pid, tag, startedAt, forks }, opts);
 }
 
 /** The processes of one step: its process group (pgid = the leader's pid) and whatever carries its tag. */
@@ -141,6 +143,8 @@ interface StepTree {
   pid: number;
   tag: string;
   startedAt: number;
+  /** Where process creation stood just before the spawn; undefined without /proc. */
+  forks: ForkCounter | undefined;
 }
 
 type Child = { exited: Promise<number>; exitCode: number | null; signalCode: NodeJS.Signals | number | null };
@@ -195,20 +199,20 @@ function firstOf(exited: Promise<number>, timeoutMs: number, signal?: AbortSigna
 
 function signalTree(tree: StepTree, signal: NodeJS.Signals): void {
   killGroup(tree.pid, signal);
-  signalEach(findByTag(tree.tag).map((p) => p.pid), signal);
+  signalEach(findByTag(tree.tag, tree.forks).map((p) => p.pid), signal);
 }
 
 /** SIGKILLs the group and every tagged process, again until none is left (a forking process is caught next round). */
 async function killTree(tree: StepTree): Promise<void> {
   killGroup(tree.pid, "SIGKILL");
-  await killAllFound(() => findByTag(tree.tag));
+  await killAllFound(() => findByTag(tree.tag, tree.forks));
 }
 
 /** Waits until the leader has exited and no process of the tree is left; false when `ms` passes or `signal` aborts first. */
 async function waitForTreeGone(tree: StepTree, leaderExited: () => boolean, ms: number, signal?: AbortSignal): Promise<boolean> {
   const deadline = performance.now() + ms;
   for (;;) {
-    if (leaderExited() && !groupHasLiveMembers(tree.pid) && findByTag(tree.tag).length === 0) return true;
+    if (leaderExited() && !groupHasLiveMembers(tree.pid) && findByTag(tree.tag, tree.forks).length === 0) return true;
     if (performance.now() >= deadline || signal?.aborted) return false;
     await Bun.sleep(Math.min(50, Math.max(1, deadline - performance.now())));
   }

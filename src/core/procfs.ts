@@ -3,7 +3,7 @@
  * time and owner, and one variable of the environment it was started with. Elsewhere (macOS) there is
  * no /proc: every lookup answers "nothing known" and callers fall back to process groups.
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync, statSync } from "node:fs";
 
 export interface ProcStat {
   /** One letter: R, S, D, Z (zombie), T, ... */
@@ -90,4 +90,54 @@ export function processStartMs(pid: number): number | undefined {
   const boot = bootTimeSeconds();
   if (!stat || boot === undefined) return undefined;
   return boot * 1000 + (stat.startTicks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * Where process creation stands: the number of forks since boot (`processes` in /proc/stat, counted for
+ * the whole machine) and the last pid handed out in this pid namespace (the last field of /proc/loadavg).
+ * Undefined without /proc.
+ */
+export interface ForkCounter {
+  forks: number;
+  lastPid: number;
+}
+
+export function forkCounter(): ForkCounter | undefined {
+  // loadavg's pid is of this process's namespace: it describes /proc's pids only when /proc is of it too.
+  if (!procIsOwnNamespace()) return undefined;
+  try {
+    const forks = /^processes (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"));
+    const lastPid = /(\d+)\s*$/.exec(readFileSync("/proc/loadavg", "utf8"));
+    return forks && lastPid ? { forks: Number(forks[1]), lastPid: Number(lastPid[1]) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let pidMaxCache: number | undefined;
+
+/** The kernel's pid_max (pids are handed out upwards and wrap to low numbers after it); 32768 when unreadable. */
+export function pidMax(): number {
+  if (pidMaxCache === undefined) {
+    try {
+      pidMaxCache = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8").trim()) || 32_768;
+    } catch {
+      pidMaxCache = 32_768;
+    }
+  }
+  return pidMaxCache;
+}
+
+let ownNamespace: boolean | undefined;
+
+/** True when /proc shows this process under its own pid, i.e. /proc is of this process's pid namespace. */
+function procIsOwnNamespace(): boolean {
+  if (ownNamespace === undefined) {
+    try {
+      ownNamespace = readlinkSync("/proc/self") === String(process.pid);
+    } catch {
+      ownNamespace = false;
+    }
+  }
+  return ownNamespace;
 }

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isProcessAlive, ProcessStartError, readHeadOrTail, runProcessGroup, STATUS_TIMEOUT } from "../../src/core/process.ts";
-import { parseProcessTag, PROCESS_TAG_VAR } from "../../src/core/process-tag.ts";
+import { findByTag, newPidsFilter, parseProcessTag, PROCESS_TAG_VAR } from "../../src/core/process-tag.ts";
+import { forkCounter } from "../../src/core/procfs.ts";
 import { eventually, fixture } from "./harness.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "lava-process-"));
@@ -204,4 +205,39 @@ describe("readHeadOrTail", () => {
 
 test("STATUS_TIMEOUT is the original's 28", () => {
   expect(STATUS_TIMEOUT).toBe(28);
+});
+
+describe("newPidsFilter: which pids a step's processes can have", () => {
+  const max = 32_768;
+  test("no wrap: the pids handed out after the mark, up to the last one", () => {
+    const among = newPidsFilter({ forks: 100, lastPid: 5000 }, { forks: 110, lastPid: 5010 }, max)!;
+    expect([4999, 5000, 5001, 5010, 5011].map(among)).toEqual([false, false, true, true, false]);
+  });
+  test("one wrap past pid_max: the top of the range and the bottom after the wrap", () => {
+    const among = newPidsFilter({ forks: 100, lastPid: 32_760 }, { forks: 120, lastPid: 310 }, max)!;
+    expect([32_760, 32_761, 32_767, 300, 310, 311, 5000].map(among)).toEqual([false, true, true, true, true, false, false]);
+  });
+  test("nothing forked since the mark: no candidate at all", () => {
+    const among = newPidsFilter({ forks: 100, lastPid: 5000 }, { forks: 100, lastPid: 5000 }, max)!;
+    expect([4000, 5000, 5001].map(among)).toEqual([false, false, false]);
+  });
+  test("so many forks that the counter may have lapped, or no counter now: every pid is read", () => {
+    expect(newPidsFilter({ forks: 100, lastPid: 5000 }, { forks: 100 + max / 2, lastPid: 5001 }, max)).toBeUndefined();
+    expect(newPidsFilter({ forks: 100, lastPid: 5000 }, undefined, max)).toBeUndefined();
+  });
+  test("a step's process is found through the window that starts before it, and not through a later one", async () => {
+    const before = forkCounter();
+    if (!before) throw new Error("this test needs /proc");
+    const tag = `${process.pid}.1.999999/window/test`;
+    const child = Bun.spawn(["sleep", "5"], { env: { ...process.env, [PROCESS_TAG_VAR]: tag } });
+    try {
+      await eventually(() => findByTag(tag).length === 1);
+      expect(findByTag(tag, before).map((p) => p.pid)).toEqual([child.pid]);
+      // A mark taken after the spawn leaves the child out: the window is what makes the search cheap.
+      expect(findByTag(tag, forkCounter()).map((p) => p.pid)).toEqual([]);
+    } finally {
+      child.kill("SIGKILL");
+      await child.exited;
+    }
+  });
 });
