@@ -44,6 +44,12 @@ export interface ReceiveOptions {
 }
 
 export interface QueuePort {
+  /**
+   * How long a caller that batches calls (the worker's deletes) may usefully wait for company, in ms. SQS
+   * charges per request, so waiting a little to share one pays; where a lone call costs no more than its share
+   * of a batch (the local queue, whose writes of one event-loop turn share a commit anyway), 0. Default 20.
+   */
+  readonly batchWaitMs?: number;
   create(name: string, opts?: CreateQueueOptions): Promise<void>;
   exists(name: string): Promise<boolean>;
   send(name: string, body: string, opts?: { delaySeconds?: number }): Promise<string>;

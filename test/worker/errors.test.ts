@@ -16,14 +16,20 @@ afterEach(async () => {
 const logJob = (id: string) => ({ job_id: id, type: "log", worker: "core", payload: null, enabled: true, owner: "me", description: "log" });
 
 /** `realm.ports` with the table and queue calls the test wants to watch or break. */
+/** A port's member as the port itself would give it: methods bound, data (such as `batchWaitMs`) as is. */
+function member(target: object, prop: string | symbol): unknown {
+  const value: unknown = Reflect.get(target, prop, target);
+  return typeof value === "function" ? value.bind(target) : value;
+}
+
 function instrumented(over: { batchGet?: Ports["tables"]["batchGet"]; get?: Ports["tables"]["get"]; receive?: Ports["queues"]["receive"] }): Ports {
   const { tables, queues } = realm.ports;
   return new Proxy(realm.ports, {
     get(obj, prop) {
       if (prop === "tables") {
-        return new Proxy(tables, { get: (t, p) => (p === "batchGet" && over.batchGet) || (p === "get" && over.get) || Reflect.get(t, p, t).bind(t) });
+        return new Proxy(tables, { get: (t, p) => (p === "batchGet" && over.batchGet) || (p === "get" && over.get) || member(t, p) });
       }
-      if (prop === "queues") return new Proxy(queues, { get: (q, p) => (p === "receive" && over.receive) || Reflect.get(q, p, q).bind(q) });
+      if (prop === "queues") return new Proxy(queues, { get: (q, p) => (p === "receive" && over.receive) || member(q, p) });
       const value: unknown = Reflect.get(obj, prop, obj);
       return typeof value === "function" ? value.bind(obj) : value;
     },

@@ -42,6 +42,8 @@ interface MessageRow {
 }
 
 export class LocalQueue implements QueuePort {
+  /** A lone delete costs no more than a batched one here: waiting for company would only hold the slot. */
+  readonly batchWaitMs = 0;
   private closed = false;
 
   constructor(

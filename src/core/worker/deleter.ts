@@ -5,6 +5,8 @@
  * delete is done, so batching never lets the worker hold more than `--threads` messages. The batch goes
  * out when it holds 10 (SQS's limit), when every message the worker holds is in it (nothing else can
  * join soon: a lone job's delete is never delayed), after `lingerMs`, or at once when the worker stops.
+ * Where the queue port says waiting does not pay (`batchWaitMs` 0: the local queue), it goes out at the end of
+ * the event-loop turn: the deletes of that turn still share a request, and no slot waits for company.
  */
 import { isRetryable, type QueueMessage, type QueuePort } from "../../ports/index.ts";
 import type { Logger } from "../log.ts";
@@ -18,7 +20,7 @@ export interface DeleterOptions {
   log: Logger;
   /** Messages the worker holds now (busy slots); a batch this big goes out at once. */
   held(): number;
-  /** Longest wait for company, in ms. Default 20. */
+  /** Longest wait for company, in ms. Default: the queue port's `batchWaitMs`, else 20. */
   lingerMs?: number;
 }
 
@@ -31,6 +33,7 @@ interface PendingDelete {
 export class MessageDeleter {
   private pending: PendingDelete[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private soon: ReturnType<typeof setImmediate> | undefined;
   private stopping = false;
   /** Delete requests sent (single or batch), for tests and benchmarks. */
   requests = 0;
@@ -42,8 +45,14 @@ export class MessageDeleter {
     return new Promise((done) => {
       this.pending.push({ message, fields, done });
       if (this.stopping || this.pending.length >= BATCH || this.pending.length >= this.opts.held()) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.opts.lingerMs ?? 20);
+      // No wait at all: the deletes of this event-loop turn still share one request.
+      else if (this.lingerMs() <= 0) this.soon ??= setImmediate(() => this.flush());
+      else this.timer ??= setTimeout(() => this.flush(), this.lingerMs());
     });
+  }
+
+  private lingerMs(): number {
+    return this.opts.lingerMs ?? this.opts.queues.batchWaitMs ?? 20;
   }
 
   /** Sends what waits now and every later delete at once (worker stopping). */
@@ -55,6 +64,8 @@ export class MessageDeleter {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = undefined;
     while (this.pending.length > 0) void this.send(this.pending.splice(0, BATCH));
   }
 
