@@ -239,8 +239,15 @@ async function workersOf(ports: Ports, input: DispatchJobsInput): Promise<({ wor
     input.onReadOneByOne?.(err as Error);
   }
   const found: ({ worker: string } | { error: DispatchError })[] = [];
+  // A job id given twice is checked (and warned about) once.
+  const seen = new Map<string, { worker: string } | { error: DispatchError }>();
   // One by one, as the original reads them, when the batch read failed.
   for (const [i, jobId] of jobIds.entries()) {
+    const known = seen.get(jobId);
+    if (known) {
+      found.push(known);
+      continue;
+    }
     try {
       const spec = items ? jobSpecFromItem(items[i], realm, jobId) : await loadJobSpec(ports, realm, jobId);
       if (spec.enabled === false) input.onDisabled?.(jobId);
@@ -248,6 +255,7 @@ async function workersOf(ports: Ports, input: DispatchJobsInput): Promise<({ wor
     } catch (err) {
       found.push({ error: new DispatchError((err as Error).message, realm, jobId, { cause: err }) });
     }
+    seen.set(jobId, found.at(-1)!);
   }
   return found;
 }

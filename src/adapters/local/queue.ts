@@ -75,7 +75,8 @@ export class LocalQueue implements QueuePort {
 
   async sendBatch(name: string, entries: { body: string; delaySeconds?: number }[]): Promise<string[]> {
     for (const entry of entries) {
-      if (Buffer.byteLength(entry.body) > MAX_BODY_BYTES) throw new ValidationError(`${name}: message body exceeds 256 KiB`);
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long body needs counting.
+      if (entry.body.length * 3 > MAX_BODY_BYTES && Buffer.byteLength(entry.body) > MAX_BODY_BYTES) throw new ValidationError(`${name}: message body exceeds 256 KiB`);
       checkRange("delay", entry.delaySeconds ?? 0, 0, MAX_DELAY_SECONDS);
     }
     const ids = await groupWrite(this.db, () => {
