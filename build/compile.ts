@@ -19,7 +19,7 @@
  * `.sha256` beside each, and `<out>/pkg/SHA256SUMS` listing every bundle of this run.
  * The same source, version and Bun give byte-identical executables and bundles (see docs/DISTRIBUTION.md).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { checksumLine, makeBundle, type BuiltBundle } from "./bundle.ts";
@@ -156,7 +156,11 @@ export function build(opts: CompileOptions): TargetResult[] {
       const result: TargetResult = { target, executable: exe, size: bytes.length };
       if (target.name === hostTarget().name) {
         mkdirSync(opts.outDir, { recursive: true });
-        copyFileSync(exe, join(opts.outDir, "lava"));
+        // Beside it, then renamed over it: a running lava (a worker) keeps its old file, where copying onto
+        // it would fail with ETXTBSY (and a half-copied file could be run).
+        const next = join(opts.outDir, `.lava.${process.pid}.new`);
+        copyFileSync(exe, next);
+        renameSync(next, join(opts.outDir, "lava"));
         result.executable = join(opts.outDir, "lava");
       }
       if (opts.bundle) {
