@@ -133,13 +133,17 @@ export function prepareOriginal(source: string, work: string): Original {
 /**
  * A HOME for the original's programs. Its dag handler gives each node thread
  * `boto3.Session(profile_name=<the worker's session's profile_name>)`, which is "default" when no profile
- * is set, and boto3 refuses a profile name that no config file names: without a `[default]` section every
- * dag node fails ("The config profile (default) could not be found"). Credentials stay in the environment.
+ * is set; boto3 refuses a profile that no config file names ("The config profile (default) could not be
+ * found"), and with a profile named explicitly it ignores AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. So the
+ * `[default]` profile gets the credentials of `env` (the emulators'), as an instance's would have them.
  */
-export function originalHome(work: string): string {
+export function originalHome(work: string, env: Record<string, string>): string {
   const home = join(work, "home");
   mkdirSync(join(home, ".aws"), { recursive: true });
-  writeFileSync(join(home, ".aws", "config"), "[default]\nregion = us-east-1\n");
+  writeFileSync(join(home, ".aws", "config"), `[default]\nregion = ${env.AWS_REGION ?? "us-east-1"}\n`);
+  const key = env.AWS_ACCESS_KEY_ID;
+  const secret = env.AWS_SECRET_ACCESS_KEY;
+  if (key && secret) writeFileSync(join(home, ".aws", "credentials"), `[default]\naws_access_key_id = ${key}\naws_secret_access_key = ${secret}\n`);
   return home;
 }
 
