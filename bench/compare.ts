@@ -10,14 +10,7 @@
  * temporary directory). Nothing of it is kept. Without it, or without the Python packages it needs, the
  * script says so on stderr and exits 0 having measured nothing.
  *
- * The original runs unchanged under this machine's `python3`, through a small launcher (written to a
- * temporary directory) that
- *  - appends LAVA_ORIGINAL_EXTRA_PATH [/usr/lib/python3/dist-packages] to sys.path, *after* the
- *    interpreter's own directories, so Debian's packages fill the gaps (python3-psutil, python3-cachetools,
- *    python3-sqlalchemy, python3-sqlparse, python3-tabulate, python3-pymysql, python3-pg8000,
- *    python3-smart-open) while the interpreter's newer boto3 stays first;
- *  - serves empty stand-ins for the few modules the original imports at start-up for connectors these
- *    measures never use and Debian does not package (smbclient, smbprotocol, smb, cx_Oracle).
+ * The original runs unchanged under this machine's `python3` (test/support/original.ts says how).
  *
  * Measures (`--only` takes their names):
  *  dispatch       `lava-dispatcher -r bench bench/sink`: one dispatch, the job looked up first (whole process)
@@ -31,7 +24,7 @@
  * Settings are the programs' defaults except where written above. Ours is the compiled executable (--exe),
  * run through `lava-dispatcher` / `lava-worker` symlinks as installed.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -40,6 +33,7 @@ import { buildDispatchMessage, dispatchMessageBody } from "../src/core/dispatch.
 import { workerQueueName } from "../src/core/names.ts";
 import type { Ports } from "../src/ports/index.ts";
 import { JOB, LOG_JOB, REALM, SINK_JOB, WORKER, startFixture, type Fixture } from "./fixture.ts";
+import { OriginalUnavailable, prepareOriginal, type Original } from "../test/support/original.ts";
 import { pair, receiveProbe, table, timed, type Row } from "./paired.ts";
 import { PICKUP_HEAD, pickupDelays, pickupRow } from "./pickup.ts";
 
@@ -61,57 +55,11 @@ const JOBS = Number(values.jobs);
 const PICKUP = Number(values.pickups);
 const EXE = resolve(values.exe!);
 const ONLY = values.only ? new Set(values.only.split(",")) : undefined;
-const EXTRA_PATH = process.env.LAVA_ORIGINAL_EXTRA_PATH ?? "/usr/lib/python3/dist-packages";
-const STUBBED = ["smbclient", "smbprotocol", "smb", "cx_Oracle"];
 
 function skip(why: string): never {
   process.stderr.write(`bench/compare.ts: SKIPPED, nothing measured: ${why}\n`);
   process.exit(0);
 }
-
-/** The original's tree: ORIGINAL itself, or its HEAD extracted from a bare mirror into `work`. */
-function originalTree(source: string, work: string): string {
-  if (existsSync(join(source, "bin", "lava-worker"))) return source;
-  if (existsSync(join(source, "HEAD")) && existsSync(join(source, "objects"))) {
-    const tree = join(work, "original");
-    mkdirSync(tree);
-    const archive = Bun.spawnSync(["git", `--git-dir=${source}`, "archive", "HEAD"], { stdout: "pipe", stderr: "pipe" });
-    if (archive.exitCode !== 0) skip(`git archive of ${source} failed: ${archive.stderr.toString().trim()}`);
-    const untar = Bun.spawnSync(["tar", "-x", "-C", tree], { stdin: archive.stdout, stderr: "pipe" });
-    if (untar.exitCode !== 0) skip(`extracting ${source} failed: ${untar.stderr.toString().trim()}`);
-    return tree;
-  }
-  skip(`${source} is neither a checkout of the original (bin/lava-worker) nor a bare git mirror of it`);
-}
-
-const LAUNCHER = `
-import importlib.abc, importlib.machinery, os, runpy, sys, types
-STUBBED = set(${JSON.stringify(STUBBED)})
-class _Standin(types.ModuleType):
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        value = type(name, (Exception,), {})
-        setattr(self, name, value)
-        return value
-class _StandinFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def find_spec(self, fullname, path, target=None):
-        if fullname.split(".")[0] in STUBBED:
-            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
-        return None
-    def create_module(self, spec):
-        module = _Standin(spec.name)
-        module.__path__ = []
-        return module
-    def exec_module(self, module):
-        pass
-sys.meta_path.append(_StandinFinder())
-sys.path.extend(p for p in os.environ.get("LAVA_ORIGINAL_EXTRA_PATH", "").split(":") if p)
-script = sys.argv[1]
-sys.argv = sys.argv[1:]
-sys.path.insert(0, os.path.dirname(os.path.abspath(script)))
-runpy.run_path(script, run_name="__main__")
-`;
 
 async function queueMessages(ports: Ports, jobId: string, n: number): Promise<void> {
   const queue = workerQueueName(REALM, WORKER);
@@ -129,27 +77,22 @@ async function main(): Promise<void> {
   if (!source) skip("no path to the original given (bun bench/compare.ts ORIGINAL; see the comment at the top)");
   if (!existsSync(source) || !statSync(source).isDirectory()) skip(`${source} does not exist`);
   if (!existsSync(EXE)) skip(`${EXE} is missing: bun run build first`);
-  if (!Bun.which("python3")) skip("python3 is not on PATH");
 
   const work = mkdtempSync(join(tmpdir(), "lava-bench-compare-"));
   let fixture: Fixture | undefined;
   let probe: ReturnType<typeof receiveProbe> | undefined;
   try {
-    const tree = originalTree(resolve(source), work);
-    const launcher = join(work, "run_original.py");
-    writeFileSync(launcher, LAUNCHER);
-    const original = (program: string) => ["python3", launcher, join(tree, "bin", program)];
+    let orig: Original;
+    try {
+      orig = prepareOriginal(resolve(source), work);
+    } catch (err) {
+      if (err instanceof OriginalUnavailable) skip(err.message);
+      throw err;
+    }
+    const original = orig.argv;
     for (const name of ["lava-dispatcher", "lava-worker"]) symlinkSync(EXE, join(work, name));
     const ours = (program: string) => [join(work, program)];
-
-    const pyEnv = { LAVA_ORIGINAL_EXTRA_PATH: EXTRA_PATH };
-    const check = Bun.spawnSync([...original("lava-worker"), "--help"], { env: { ...process.env, ...pyEnv }, stdout: "pipe", stderr: "pipe" });
-    if (check.exitCode !== 0) {
-      skip(
-        `the original does not start here: ${check.stderr.toString().trim().split("\n").at(-1)}\n` +
-          "  (Debian: apt-get install python3-psutil python3-cachetools python3-sqlalchemy python3-sqlparse python3-tabulate python3-pymysql python3-pg8000 python3-smart-open)",
-      );
-    }
+    const pyEnv = orig.env;
 
     process.stderr.write("starting the emulators and seeding realm bench ...\n");
     fixture = await startFixture();

@@ -19,6 +19,7 @@ import {
   jobPrefix,
   loadChildren,
   nestingLoop,
+  pyTruthy,
 } from "./orchestration.ts";
 
 const OPTIONAL = ["job_prefix", "start", "can_fail"] as const;
@@ -34,7 +35,8 @@ export const chainJob: JobType = {
     const prefix = jobPrefix(parameters);
     if (prefix) ids = ids.map((id) => prefix + id);
     const startParam = parameters.start;
-    if (startParam !== undefined && startParam !== null && startParam !== "") {
+    // `if start_job := parameters.get('start')`: any falsy start (0, false, "", []) means the first job.
+    if (pyTruthy(startParam)) {
       const start = prefix + String(startParam);
       const at = ids.indexOf(start);
       if (at < 0) throw new JobFailure(`Requested start job ${start} is not present in the chain`);

@@ -143,18 +143,17 @@ const GENERATORS: Record<string, Generator> = {
     async *values(spec, run) {
       const filename = String(spec.filename);
       let header: string[] | undefined;
-      let row = 0;
       for await (const record of csvRecords(await openSource(run, filename))) {
-        row++;
         if (!header) {
           if (record.length === 0) break;
           header = record;
           checkNames(header);
           continue;
         }
-        // As Python's DictReader: blank lines skipped, missing fields None.
+        // As Python's DictReader: blank lines skipped, missing fields None. Fields beyond the header it
+        // keeps in a list under the key None (its restkey), which no template or global can name, and the
+        // original runs the child regardless (a trailing comma is common): they are dropped.
         if (record.length === 0) continue;
-        if (record.length > header.length) throw new JobFailure(`${filename}: row ${row} has more fields than the header`);
         const v: Values = {};
         header.forEach((h, i) => setOwn(v, h, i < record.length ? record[i] : null));
         yield v;

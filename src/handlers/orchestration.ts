@@ -202,10 +202,13 @@ export function dagNodes(payload: Record<string, unknown>, prefix: string): DagN
   };
   for (const [key, dep] of Object.entries(payload)) {
     const node = prefix + key;
+    // As the original's `[] if not dep else ([dep] if isinstance(dep, str) else [d for d in dep])`: any
+    // falsy value (null, "", [], {}, 0, false) is no predecessors, and a map's keys are its predecessors.
     let list: unknown[];
-    if (dep === null || dep === undefined || dep === "" || (Array.isArray(dep) && dep.length === 0)) list = [];
+    if (!pyTruthy(dep)) list = [];
     else if (typeof dep === "string") list = [dep];
     else if (Array.isArray(dep)) list = dep;
+    else if (isPlainObject(dep)) list = Object.keys(dep);
     else throw new JobFailure(`Bad payload: predecessors of ${node} must be a job id, a list of job ids or null, not ${JSON.stringify(dep)}`);
     const bad = list.find((d) => typeof d !== "string");
     if (bad !== undefined) throw new JobFailure(`Bad payload: predecessors of ${node} must be job ids, not ${JSON.stringify(bad)}`);

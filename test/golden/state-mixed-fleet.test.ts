@@ -4,7 +4,7 @@
  * and we read the items it puts, on the aws backend (dynalite + moto for KMS).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRealm } from "../../src/core/realm-setup.ts";
@@ -14,14 +14,13 @@ import type { Ports } from "../../src/ports/index.ts";
 import { commandWorks, needs } from "../support/availability.ts";
 import { childEnv, emulatorsPresent, sdkConfig, startAwsEmulators, type AwsEmulators } from "../support/emulators.ts";
 import { MAIN, ROOT } from "../support/lava-process.ts";
+import { ORIGINAL_MIRROR, originalMirrorPresent, originalTree } from "../support/original.ts";
 
-const MIRROR = process.env.LAVA_ORIGINAL_MIRROR ?? "/work/.mirror/jin-gizmo+lava/repo";
 const REALM = "mixed";
 
 // The original's code is an outside reference, not something .ci/run can install: without its mirror this
 // test is skipped loudly, in CI too. What it needs besides is installed by .ci/run, so missing those fails.
-const haveMirror = existsSync(MIRROR);
-if (!haveMirror) console.warn(`\n*** the original's git mirror (${MIRROR}, or LAVA_ORIGINAL_MIRROR) is absent: state mixed-fleet tests SKIPPED ***\n`);
+const haveMirror = originalMirrorPresent("state mixed-fleet tests");
 const present = haveMirror && needs(
   "python3 with boto3/jinja2/dateutil, dynalite and moto_server",
     commandWorks(["python3", "-c", "import boto3, jinja2, dateutil"]) &&
@@ -34,6 +33,7 @@ describe.if(present)("state items across implementations [aws]", () => {
   let emulators: AwsEmulators;
   let ports: Ports;
   let env: Record<string, string>;
+  let work: string;
   let py: string;
 
   const run = async (cmd: string[], extra: Record<string, string> = {}) => {
@@ -45,9 +45,8 @@ describe.if(present)("state items across implementations [aws]", () => {
   const python = (script: string) => run(["python3", "-c", script], { PYTHONPATH: py });
 
   beforeAll(async () => {
-    py = mkdtempSync(join(tmpdir(), "lava-original-"));
-    const archive = Bun.spawnSync(["git", `--git-dir=${MIRROR}`, "archive", "HEAD", "lava"], { stdout: "pipe" });
-    Bun.spawnSync(["tar", "-x", "-C", py], { stdin: archive.stdout });
+    work = mkdtempSync(join(tmpdir(), "lava-original-"));
+    py = originalTree(ORIGINAL_MIRROR, work);
     emulators = await startAwsEmulators({ moto: true });
     const { openAwsPorts } = await import("../../src/adapters/aws/index.ts");
     ports = await openAwsPorts({ env: emulators.env });
@@ -63,7 +62,7 @@ describe.if(present)("state items across implementations [aws]", () => {
   afterAll(async () => {
     await ports?.close();
     await emulators?.stop();
-    if (py) rmSync(py, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   test("the original reads what we put (json, raw, secure), with its publisher and timestamp", async () => {

@@ -124,6 +124,17 @@ describe("chain", () => {
     expect((await lastInfo("ref/chain", runId)).jobs).toEqual(["p/b", "p/c", "p/d"]);
   });
 
+  test("start as the original tests it (`if start := ...`): 0, false and \"\" run the chain from its first job", async () => {
+    for (const id of ["ref/a", "ref/b"]) await realm.putJob(job(id));
+    const runIds: string[] = [];
+    for (const [i, start] of [0, false, ""].entries()) {
+      await realm.putJob(job(`ref/chain-${i}`, { type: "chain", payload: ["ref/a", "ref/b"], parameters: { start } }));
+      runIds.push(await dispatch(`ref/chain-${i}`));
+    }
+    await runBatch();
+    for (const [i, runId] of runIds.entries()) expect([i, (await lastInfo(`ref/chain-${i}`, runId)).jobs]).toEqual([i, ["ref/a", "ref/b"]]);
+  });
+
   test("a failing child ends the chain unless can_fail matches it (case-sensitive glob)", async () => {
     await realm.putJob(job("ref/ok"));
     await realm.putJob(job("ref/bad-1", { parameters: { fail: true } }));
@@ -154,6 +165,17 @@ describe("dag", () => {
     expect(info.exit_status).toBe(0);
     expect([...(info.jobs as string[])].sort()).toEqual(["d/a", "d/b", "d/c", "d/d"]);
     expect((info.jobs as string[]).indexOf("d/c")).toBe(3);
+  });
+
+  test("predecessors as the original reads them: 0, false and {} are none, a map's keys are the predecessors", async () => {
+    for (const id of ["d/a", "d/b", "d/c", "d/d"]) await realm.putJob(job(id, { parameters: { ms: 10 } }));
+    await realm.putJob(job("ref/dag", { type: "dag", payload: { "d/a": 0, "d/b": false, "d/c": {}, "d/d": { "d/a": 1, "d/b": null } } }));
+    const runId = await dispatch("ref/dag");
+    await runBatch();
+    const at = (id: string) => probes.find((p) => p.id === id)!;
+    expect(probes.map((p) => p.id).sort()).toEqual(["d/a", "d/b", "d/c", "d/d"]);
+    expect(at("d/d").start).toBeGreaterThanOrEqual(Math.max(at("d/a").end, at("d/b").end));
+    expect((await lastInfo("ref/dag", runId)).exit_status).toBe(0);
   });
 
   test("a node starts when its own predecessors are done, not when the whole wave is (one slow branch)", async () => {
@@ -283,13 +305,15 @@ describe("foreach", () => {
     for (const id of Object.keys(ids)) expect([id, (await item(id, ids[id]!))!.status]).toEqual([id, "complete"]);
   });
 
-  test("csv rows as Python's DictReader gives them: quotes, doubled quotes, blank lines skipped, missing fields None", async () => {
+  test("csv rows as Python's DictReader gives them: quotes, doubled quotes, blank lines skipped, missing fields None, extra fields out of reach", async () => {
     await realm.putJob(job("f/child"));
-    await realm.ports.objects.put("s3://lava-ref/in/x.csv", 'a,b\r\n1,"q,""x"""\r\n\r\n2\n"multi\nline",z\n');
+    await realm.ports.objects.put("s3://lava-ref/in/x.csv", 'a,b\r\n1,"q,""x"""\r\n\r\n2\n"multi\nline",z\n3,4,\n5,6,7,8\n');
     await realm.putJob(job("fe/csv", { type: "foreach", payload: "f/child", parameters: { foreach: { type: "csv", filename: "s3://lava-ref/in/x.csv" } } }));
     await dispatch("fe/csv");
     await runBatch();
-    expect(probes.map((p) => [p.globals.a, p.globals.b])).toEqual([["1", 'q,"x"'], ["2", null], ["multi\nline", "z"]]);
+    expect(probes.map((p) => [p.globals.a, p.globals.b])).toEqual([["1", 'q,"x"'], ["2", null], ["multi\nline", "z"], ["3", "4"], ["5", "6"]]);
+    // DictReader keeps extra fields under the key None, a name nothing can use: here they are not globals at all.
+    expect(probes.slice(3).map((p) => Object.keys(p.globals).filter((k) => !["a", "b", "lava"].includes(k)))).toEqual([[], []]);
   });
 
   test("can_fail keeps going; without it the first failure ends the loop naming the index", async () => {
