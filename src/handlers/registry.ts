@@ -6,4 +6,6 @@ export const jobTypes: Record<string, () => Promise<JobType>> = {
   exe: () => import("./exe.ts").then((m) => m.exeJob),
   log: () => import("./log.ts").then((m) => m.logJob),
   pkg: () => import("./pkg.ts").then((m) => m.pkgJob),
+  sql: () => import("./sql.ts").then((m) => m.sqlJob),
+  sqli: () => import("./sqli.ts").then((m) => m.sqliJob),
 };
