@@ -7,7 +7,7 @@
  * written `1.0`. pg8000's conversions: bool → True/False; int2/4/8, oid → int; float4/8 → float (Python
  * repr); numeric → Decimal (its str, `1E-7` below 1e-6); date/time/timestamp/timestamptz → datetime types
  * (six-digit fractions, `+HH:MM` offsets in the session time zone); bytea → bytes (`b'...'`); json/jsonb →
- * parsed and printed as a Python dict/list. Every other type (text, uuid, intervals, arrays, ...) is kept
+ * parsed and printed as a Python dict/list; uuid → UUID. Every other type (text, uuid, intervals, arrays, ...) is kept
  * as the server's text; for intervals and arrays pg8000 builds Python objects that print differently
  * (docs/WORKER.md lists this).
  */
@@ -79,6 +79,8 @@ const TYPES: Record<number, [Convert, boolean]> = {
   17: [bytea, false],
   114: [json, false],
   3802: [json, false],
+  // A UUID has __int__, so Python's csv counts it a number (QUOTE_NONNUMERIC leaves it unquoted).
+  2950: [asIs, true],
 };
 
 export interface PgColumn {

@@ -249,26 +249,30 @@ async function runStatement(run: JobRun, session: SqlSession, sql: string, size:
     {
       async pull(controller) {
         try {
-          let batch = pending;
-          pending = undefined;
-          if (!batch) {
-            const next = await batches.next();
-            if (next.done) {
-              controller.close();
-              return;
+          // Until there is something to hand over: an empty batch (no rows, no header to write) gives none.
+          for (;;) {
+            let batch = pending;
+            pending = undefined;
+            if (!batch) {
+              const next = await batches.next();
+              if (next.done) {
+                controller.close();
+                return;
+              }
+              batch = next.value;
             }
-            batch = next.value;
+            let text = "";
+            if (header) {
+              text += writer.row(batch.columns);
+              header = false;
+            }
+            for (const row of batch.rows) text += writer.row(row, batch.numeric);
+            if (text.length === 0) continue;
+            const bytes = encoder.encode(text);
+            writeSync(fd, bytes);
+            controller.enqueue(bytes);
+            return;
           }
-          let text = "";
-          if (header) {
-            text += writer.row(batch.columns);
-            header = false;
-          }
-          for (const row of batch.rows) text += writer.row(row, batch.numeric);
-          if (text.length === 0) return; // an empty batch: pull again
-          const bytes = encoder.encode(text);
-          writeSync(fd, bytes);
-          controller.enqueue(bytes);
         } catch (e) {
           failure ??= e;
           controller.error(e);
