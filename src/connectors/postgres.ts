@@ -11,7 +11,8 @@
  * also export PGSSLMODE so `ssl: true` really requires SSL.
  */
 import postgres from "postgres";
-import type { SqlRows, SqlSession } from "../ports/index.ts";
+import type { CursorOptions, SqlRows, SqlSession } from "../ports/index.ts";
+import { pythonColumns, pythonRow, type PgColumn } from "./pg-python.ts";
 import { renderTemplate } from "../jinja/index.ts";
 import { connAppNameContext } from "../jinja/contexts.ts";
 import { cleanApplicationName } from "./appname.ts";
@@ -70,7 +71,11 @@ class PostgresSession implements SqlSession {
     };
   }
 
-  async *cursor(text: string, batchSize: number): AsyncIterable<SqlRows> {
+  async *cursor(text: string, batchSize: number, opts: CursorOptions = {}): AsyncIterable<SqlRows> {
+    if (opts.python) {
+      yield* this.pythonCursor(text, batchSize);
+      return;
+    }
     let columns: string[] = [];
     for await (const batch of this.sql.unsafe(text).values().cursor(batchSize)) {
       // The driver names the columns on the first batch only.
@@ -78,6 +83,28 @@ class PostgresSession implements SqlSession {
       if (cols) columns = cols.map((c) => c.name);
       yield { columns, rows: [...batch] as unknown[][] };
     }
+  }
+
+  /** Raw text-format values converted as pg8000 would return them (pg-python.ts). */
+  private async *pythonCursor(text: string, batchSize: number): AsyncIterable<SqlRows> {
+    // The query object learns the statement's columns from its RowDescription, also when no row comes.
+    const query = this.sql.unsafe(text).raw() as unknown as postgres.PendingQuery<postgres.Row[]> & { statement?: { columns?: PgColumn[] | null } };
+    let shape: { columns: string[]; convert: ReturnType<typeof pythonColumns>["convert"]; numeric: boolean[] } | undefined;
+    const describe = () => {
+      const cols = query.statement?.columns ?? [];
+      const { convert, numeric } = pythonColumns(cols);
+      return { columns: cols.map((c) => c.name), convert, numeric };
+    };
+    let yielded = false;
+    for await (const batch of query.cursor(batchSize)) {
+      shape ??= describe();
+      if (shape.columns.length === 0) continue;
+      const rows = (batch as unknown as (Uint8Array | null)[][]).map((r) => pythonRow(r, shape!.convert));
+      yielded = true;
+      yield { columns: shape.columns, rows, numeric: shape.numeric };
+    }
+    shape ??= describe();
+    if (shape.columns.length > 0 && !yielded) yield { columns: shape.columns, rows: [], numeric: shape.numeric };
   }
 
   async close(): Promise<void> {

@@ -36,7 +36,7 @@ async function sqliteConnect(conn: SqlConnection, ctx: ConnectorContext): Promis
   const session = ctx.ports.sqlite.open(local);
   return {
     query: (sql, params) => session.query(sql, params),
-    cursor: (sql, n) => session.cursor(sql, n),
+    cursor: (sql, n, opts) => session.cursor(sql, n, opts),
     async close() {
       await session.close();
       try {

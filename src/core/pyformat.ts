@@ -279,3 +279,25 @@ function pyNumber(n: number): string {
   }
   return n.toString();
 }
+
+/** Python's `str(bytes)`: `b'...'` with `\xNN` escapes, double quotes when the bytes hold ' and no ". */
+export function bytesRepr(b: Uint8Array): string {
+  let hasSingle = false;
+  let hasDouble = false;
+  for (const x of b) {
+    if (x === 0x27) hasSingle = true;
+    else if (x === 0x22) hasDouble = true;
+  }
+  const quote = hasSingle && !hasDouble ? '"' : "'";
+  let out = "b" + quote;
+  for (const x of b) {
+    if (x === 0x5c) out += "\\\\";
+    else if (x === quote.charCodeAt(0)) out += "\\" + quote;
+    else if (x === 0x09) out += "\\t";
+    else if (x === 0x0a) out += "\\n";
+    else if (x === 0x0d) out += "\\r";
+    else if (x < 0x20 || x >= 0x7f) out += "\\x" + x.toString(16).padStart(2, "0");
+    else out += String.fromCharCode(x);
+  }
+  return out + quote;
+}

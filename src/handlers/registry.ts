@@ -10,4 +10,6 @@ export const jobTypes: Record<string, () => Promise<JobType>> = {
   foreach: () => import("./foreach.ts").then((m) => m.foreachJob),
   log: () => import("./log.ts").then((m) => m.logJob),
   pkg: () => import("./pkg.ts").then((m) => m.pkgJob),
+  sql: () => import("./sql.ts").then((m) => m.sqlJob),
+  sqli: () => import("./sqli.ts").then((m) => m.sqliJob),
 };

@@ -6,8 +6,23 @@
  */
 
 export interface SqlRows {
+  /** Empty when the statement returns no rows (no cursor description). */
   columns: string[];
   rows: unknown[][];
+  /**
+   * With `python`: columns whose string cells are Python numbers (int, float, Decimal, bool) already
+   * printed, so a writer can tell them from text (csv QUOTE_NONNUMERIC).
+   */
+  numeric?: boolean[];
+}
+
+export interface CursorOptions {
+  /**
+   * Cells as the original's Python driver (pg8000, PyMySQL, sqlite3) hands them to `str()`: a string is
+   * the value's Python `str()` text, a number a Python float, a bigint an int, a boolean a bool, a
+   * Uint8Array bytes, null None. Sessions whose driver has no such mapping yield their driver's values.
+   */
+  python?: boolean;
 }
 
 export interface SqlResult extends SqlRows {
@@ -18,8 +33,12 @@ export interface SqlResult extends SqlRows {
 export interface SqlSession {
   /** Runs one statement and returns every row. */
   query(sql: string, params?: unknown[]): Promise<SqlResult>;
-  /** Runs one statement and yields its rows in batches of at most `batchSize`. */
-  cursor(sql: string, batchSize: number): AsyncIterable<SqlRows>;
+  /**
+   * Runs one statement and yields its rows in batches of at most `batchSize`, fetching each batch only when
+   * the previous one was taken. A statement that returns rows yields at least one batch naming its
+   * columns, even with no rows; one that returns none yields no batch with columns.
+   */
+  cursor(sql: string, batchSize: number, opts?: CursorOptions): AsyncIterable<SqlRows>;
   close(): Promise<void>;
 }
 

@@ -52,6 +52,7 @@ export function unmarshall(item: Record<string, JsonMap>): JsonMap {
 export interface RealmSetupGolden {
   realm_item_raw: Record<string, JsonMap>;
   jobs_raw: Record<string, JsonMap>[];
+  connections_raw: Record<string, JsonMap>[];
   s3: { payload_objects: string[] };
   sqs_queue: { name: string; attributes: Record<string, string> };
 }

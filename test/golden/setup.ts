@@ -5,6 +5,7 @@
  * recording proxies, so their AWS requests can be compared with golden/requests/*.json; the in-process
  * ports used to seed and inspect go direct and are not recorded.
  */
+import { Database } from "bun:sqlite";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,8 +68,24 @@ async function seed(ports: Ports, work: string): Promise<void> {
   for (const raw of golden.realmSetup().jobs_raw) await ports.tables.put(realmTable(REALM, "jobs"), unmarshall(raw) as Item);
   await ports.objects.put("s3://lava-ref/payloads/ref/hello.sh", new TextEncoder().encode(HELLO_SH));
   await ports.objects.put("s3://lava-ref/payloads/ref/pkg.tar.gz", packageArchive(work));
-  await ports.objects.put("s3://lava-ref/payloads/ref/query.sql", new TextEncoder().encode("SELECT 1\n"));
+  await ports.objects.put("s3://lava-ref/payloads/ref/query.sql", new TextEncoder().encode(QUERY_SQL));
+  // The golden connection names a file on the capture machine; ours lives in the backend's work dir. Eleven
+  // rows are there before the jobs run, as in the capture, so the outputs have the captured sizes.
+  const dbFile = join(work, "ref.sqlite3");
+  const db = new Database(dbFile, { create: true });
+  db.run("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)");
+  for (let i = 0; i < 11; i++) db.run("INSERT INTO t (name) VALUES (?)", [crypto.randomUUID()]);
+  db.close();
+  for (const raw of golden.realmSetup().connections_raw) {
+    await ports.tables.put(realmTable(REALM, "connections"), { ...(unmarshall(raw) as Item), host: dbFile });
+  }
 }
+
+/** The golden sql job's payload, as its output (statement 2, header, the newest three rows) shows it was. */
+const QUERY_SQL = `CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, name TEXT);
+INSERT INTO t (name) VALUES ('sql-{{ job.run_id }}');
+SELECT id, name FROM t ORDER BY id DESC LIMIT 3;
+`;
 
 function baseEnv(): Record<string, string> {
   const env: Record<string, string> = {};

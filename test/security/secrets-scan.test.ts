@@ -26,6 +26,7 @@ const SECRETS = {
   nested: "Key-S3cret-5555",
   env: "Env-S3cret-6666",
   dispatch: "Dispatch-S3cret-7777",
+  sql: "Sql-S3cret-8888",
 };
 /** Not secrets: they must show up, proving the scan looks where the run wrote. */
 const CONTROL = "Control-Visible-9999";
@@ -55,11 +56,14 @@ describe("secrets never leave the worker [local]", () => {
     ports = await openLocalPorts({ home });
     await createRealm(ports, { realm: REALM, workers: [WORKER], bucket: "lava-scan" }, silentLogger());
     ports.local.putParameter("/lava/scan/smtp", SECRETS.ssm, { secure: true });
+    ports.local.putParameter("/lava/scan/sql", SECRETS.sql, { secure: true });
     ports.local.putSecret("scan/db", JSON.stringify({ user: "u", password: SECRETS.manager }));
     const conns = realmTable(REALM, "connections");
     await ports.tables.put(conns, { conn_id: "mail", type: "email", subtype: "smtp", enabled: true, host: "127.0.0.1", port: closedPort, tls: true, user: "lava", password: "/lava/scan/smtp", from: "a@x.org" });
     await ports.tables.put(conns, { conn_id: "mailplain", type: "email", subtype: "smtp", enabled: true, host: "127.0.0.1", port: closedPort, user: "lava", password: "/lava/scan/smtp", from: "a@x.org" });
     await ports.tables.put(conns, { conn_id: "hook", type: "slack", enabled: true, webhook_url: `http://127.0.0.1:${closedPort}/services/${SECRETS.webhook}` });
+    // A database that refuses the password (MariaDB on 3306 when it runs; a refused connection otherwise).
+    await ports.tables.put(conns, { conn_id: "db", type: "mariadb", enabled: true, host: "127.0.0.1", port: 3306, database: "test", user: "lava_scan_nobody", password: "/lava/scan/sql" });
     const jobs = realmTable(REALM, "jobs");
     // A failing action ends its list, so each job carries one.
     const mail = [{ action: "email", email_conn: "mail", to: "r@x.org", subject: "failed", message: "{{ result.error }}" }];
@@ -69,10 +73,11 @@ describe("secrets never leave the worker [local]", () => {
     await ports.tables.put(jobs, job("scan/dump", { type: "log", payload: null, parameters: { password: SECRETS.jobParam, conf: { api_key: SECRETS.nested }, note: CONTROL } }));
     await ports.tables.put(jobs, job("scan/env", { type: "cmd", payload: `sh -c 'echo ${CONTROL}; exit 1'`, parameters: { env: { DB_PASSWORD: SECRETS.env } }, on_fail: mailPlain }));
     await ports.tables.put(jobs, job("scan/badtemplate", { type: "cmd", payload: "echo {{ job.nothing.here }}", on_fail: hook }));
+    await ports.tables.put(jobs, job("scan/sql", { type: "sqli", payload: ["select 1"], parameters: { conn_id: "db" }, on_fail: mailPlain }));
     await ports.tables.put(jobs, job("scan/secretmgr", { type: "log", payload: null, parameters: { secret_id: "scan/db", token: SECRETS.manager } }));
 
     const env: Record<string, string> = { PATH: process.env.PATH ?? "", HOME: home, LAVA_BACKEND: "local", LAVA_HOME: home, LAVA_TMPDIR: join(home, "tmp"), NO_COLOR: "1" };
-    const ids = ["scan/fails", "scan/dump", "scan/env", "scan/badtemplate", "scan/secretmgr"];
+    const ids = ["scan/fails", "scan/dump", "scan/env", "scan/badtemplate", "scan/secretmgr", "scan/sql"];
     const plain = await lava(["dispatcher", "-r", REALM, "-l", "debug", ...ids.filter((id) => id !== "scan/dump")], env);
     expect(plain.code).toBe(0);
     const d = await lava(["dispatcher", "-r", REALM, "-l", "debug", "-p", `password=${SECRETS.dispatch}`, "-p", `note=${CONTROL}`, "scan/dump"], env);
@@ -96,7 +101,8 @@ describe("secrets never leave the worker [local]", () => {
 
   test("the suite ran: every job has a terminal event, and the control value is where the run wrote it", async () => {
     const events = await allEvents();
-    for (const id of ["scan/fails", "scan/dump", "scan/env", "scan/badtemplate", "scan/secretmgr"]) expect(events).toContain(id);
+    for (const id of ["scan/fails", "scan/dump", "scan/env", "scan/badtemplate", "scan/secretmgr", "scan/sql"]) expect(events).toContain(id);
+    expect(events).toContain("Connection db: Cannot connect to mariadb database at 127.0.0.1:3306");
     expect(events).toContain('"failed"');
     expect(logs).toContain(CONTROL);
     const objects = filesUnder(join(home, "objects")).map((f) => readFileSync(f, "utf8")).join("\n");

@@ -1,6 +1,6 @@
 /** `sqlite3` connections on bun:sqlite, for both backends (a database file is local either way). */
 import { Database, type SQLQueryBindings } from "bun:sqlite";
-import type { SqlitePort, SqlResult, SqlRows, SqlSession } from "../../ports/sql.ts";
+import type { CursorOptions, SqlitePort, SqlResult, SqlRows, SqlSession } from "../../ports/sql.ts";
 
 class BunSqliteSession implements SqlSession {
   constructor(private readonly db: Database) {}
@@ -16,8 +16,10 @@ class BunSqliteSession implements SqlSession {
     }
   }
 
-  async *cursor(sql: string, batchSize: number): AsyncIterable<SqlRows> {
+  async *cursor(sql: string, batchSize: number, opts: CursorOptions = {}): AsyncIterable<SqlRows> {
     const stmt = this.db.prepare(sql);
+    // Python's sqlite3 gives INTEGER as int and REAL as float: bigints and numbers tell them apart.
+    if (opts.python) stmt.safeIntegers(true);
     try {
       const columns = [...stmt.columnNames];
       let batch: unknown[][] = [];

@@ -1,0 +1,163 @@
+/**
+ * Export of a PostgreSQL table (10 mixed columns) through a `sql`-type job (sqli, the same code path) to the
+ * object store, next to `psql \copy ... TO file` as the floor. For 100k and 1M rows, on the local backend and
+ * on emulated S3 (fauxqs): seconds, rows/s and the job process's peak RSS (VmHWM), min/median/max over
+ * paired runs (ours, psql, ours, psql, ...).
+ *
+ *   bun bench/sql.ts [--runs 3] [--rows 100000,1000000] [--backends local,aws]
+ *
+ * Needs PostgreSQL on 127.0.0.1:5432 (trust, db `test`) and psql. Each job runs in its own process so its
+ * peak RSS is its own.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { stats } from "./paired.ts";
+
+const TABLE = "lava_bench_sql";
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+
+if (args[0] === "--child") {
+  await child(Number(args[1]), args[2] as "local" | "aws");
+  process.exit(0);
+}
+
+/** Runs one job in this process and prints {seconds, rss, bytes} as JSON. */
+async function child(rows: number, backend: "local" | "aws"): Promise<void> {
+  const { LavaConfig } = await import("../src/core/config.ts");
+  const { silentLogger } = await import("../src/core/log.ts");
+  const { realmTable } = await import("../src/core/names.ts");
+  const { sqliJob } = await import("../src/handlers/sqli.ts");
+  const work = mkdtempSync(join(tmpdir(), "lava-bench-sql-"));
+  // The connection and its password live in local tables either way; only the object store changes.
+  const local = await (await import("../src/adapters/local/index.ts")).openLocalPorts({ home: join(work, "home") });
+  const aws = backend === "aws" ? await (await import("../src/adapters/aws/index.ts")).openAwsPorts({ env: process.env as Record<string, string> }) : undefined;
+  const ports = aws ? { ...local, objects: aws.objects, close: async () => (await aws.close(), await local.close()) } : local;
+  await ports.objects.createBucket("lava-bench").catch(() => {});
+  await ports.tables.createTable({ name: realmTable("bench", "connections"), hash: "conn_id" }).catch(() => {});
+  await ports.tables.put(realmTable("bench", "connections"), {
+    conn_id: "pg",
+    type: "postgres",
+    enabled: true,
+    host: "127.0.0.1",
+    port: 5432,
+    database: "test",
+    user: "postgres",
+    password: "/bench/pg",
+  });
+  local.local.putParameter("/bench/pg", "x", { secure: true });
+  const now = new Date();
+  const runId = crypto.randomUUID();
+  const run = {
+    job: {
+      job_id: "bench/sql",
+      type: "sqli",
+      worker: "core",
+      payload: `SELECT * FROM ${TABLE} ORDER BY id LIMIT ${rows}`,
+      owner: "",
+      description: "",
+      enabled: true,
+      max_tries: 0,
+      parameters: { conn_id: "pg", jinja: false, doublequote: true },
+      globals: {},
+      state: {},
+      realm: "bench",
+      run_id: runId,
+      ts_dispatch: now,
+      ts_start: now,
+      ts_ustart: now,
+    },
+    realm: { realm: "bench", s3_payloads: "s3://lava-bench/payloads", s3_temp: "s3://lava-bench/tmp", config: {}, item: {} },
+    runDir: work,
+    s3tmp: `s3://lava-bench/tmp/bench/sql/${runId}`,
+    dev: false,
+    ports,
+    config: new LavaConfig({}, {}),
+    log: silentLogger(),
+    render: async (t: string) => t,
+    signal: new AbortController().signal,
+  };
+  const t0 = performance.now();
+  const result = (await sqliJob.run(run as never)) as { output: Record<string, string[]> };
+  const seconds = (performance.now() - t0) / 1000;
+  const head = await ports.objects.head(result.output["0"]![0]!);
+  const rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024;
+  console.log(JSON.stringify({ seconds, rss, bytes: head?.size ?? 0 }));
+  await ports.close();
+  rmSync(work, { recursive: true, force: true });
+}
+
+async function ours(rows: number, backend: string, env: Record<string, string>): Promise<{ seconds: number; rss: number; bytes: number }> {
+  const p = Bun.spawn([process.execPath, import.meta.path, "--child", String(rows), backend], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "inherit" });
+  const out = await new Response(p.stdout).text();
+  if ((await p.exited) !== 0) throw new Error(`child failed: ${out}`);
+  return JSON.parse(out.trim().split("\n").pop()!);
+}
+
+async function psqlCopy(rows: number): Promise<number> {
+  const file = join(tmpdir(), `lava-bench-copy-${process.pid}.txt`);
+  const t0 = performance.now();
+  const p = Bun.spawn(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q", "-c", `\\copy (SELECT * FROM ${TABLE} ORDER BY id LIMIT ${rows}) TO '${file}' WITH (FORMAT csv, DELIMITER '|')`], { stdout: "ignore", stderr: "inherit" });
+  if ((await p.exited) !== 0) throw new Error("psql failed");
+  const s = (performance.now() - t0) / 1000;
+  rmSync(file, { force: true });
+  return s;
+}
+
+async function main(): Promise<void> {
+  const runs = Number(opt("runs", "3"));
+  const sizes = opt("rows", "100000,1000000").split(",").map(Number);
+  const backends = opt("backends", "local,aws").split(",");
+  const sql = postgres({ host: "127.0.0.1", port: 5432, database: "test", username: "postgres", onnotice: () => {} });
+  const max = Math.max(...sizes);
+  const have = await sql.unsafe(`SELECT count(*)::int AS n FROM ${TABLE}`).then((r) => r[0]!.n as number).catch(() => 0);
+  if (have < max) {
+    console.log(`creating ${TABLE} with ${max} rows ...`);
+    await sql.unsafe(`DROP TABLE IF EXISTS ${TABLE}`);
+    await sql.unsafe(`CREATE TABLE ${TABLE} AS SELECT g AS id, g * 7 AS qty, (g * 1.25)::numeric(12,2) AS price, g / 3.0::float8 AS ratio,
+      'name-' || g AS name, md5(g::text) AS hash, (g % 2 = 0) AS flag, '2024-01-01'::date + (g % 365) AS day,
+      '2024-01-01 00:00:00+00'::timestamptz + g * interval '1 second' AS at, CASE WHEN g % 10 = 0 THEN NULL ELSE 'note "' || g || '"' END AS note
+      FROM generate_series(1, ${max}) g`);
+  }
+  await sql.end();
+  for (const backend of backends) {
+    let env: Record<string, string> = {};
+    let stop = async () => {};
+    if (backend === "aws") {
+      const { startAwsEmulators } = await import("../test/support/emulators.ts");
+      const em = await startAwsEmulators();
+      env = em.env as Record<string, string>;
+      stop = () => em.stop();
+    }
+    for (const rows of sizes) {
+      const a: number[] = [];
+      const b: number[] = [];
+      const rss: number[] = [];
+      let bytes = 0;
+      for (let i = 0; i < runs; i++) {
+        const r = await ours(rows, backend, env);
+        a.push(r.seconds);
+        rss.push(r.rss);
+        bytes = r.bytes;
+        b.push(await psqlCopy(rows));
+      }
+      const sa = stats(a);
+      const sb = stats(b);
+      const ratios = stats(a.map((x, i) => x / b[i]!));
+      const mib = (x: number) => (x / 1048576).toFixed(0);
+      console.log(
+        `${backend} ${rows} rows (${(bytes / 1e6).toFixed(1)} MB): sql job ${sa.min.toFixed(2)}/${sa.median.toFixed(2)}/${sa.max.toFixed(2)} s ` +
+          `(${Math.round(rows / sa.median)} rows/s), psql \\copy ${sb.min.toFixed(2)}/${sb.median.toFixed(2)}/${sb.max.toFixed(2)} s, ` +
+          `ratio ${ratios.min.toFixed(2)}/${ratios.median.toFixed(2)}/${ratios.max.toFixed(2)}, peak RSS ${mib(stats(rss).min)}/${mib(stats(rss).median)}/${mib(stats(rss).max)} MiB`,
+      );
+    }
+    await stop();
+  }
+}
+
+await main();
