@@ -5,6 +5,11 @@
  * finished nodes again.
  */
 import { expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { realmTable } from "../../src/core/names.ts";
 import type { Item } from "../../src/ports/index.ts";
 import { dispatch, jobs, onBothBackends, startWorker, statuses, until, WORKER } from "./harness.ts";
 
@@ -46,6 +51,43 @@ onBothBackends(
       // Three csv rows over two files: the chain ran three times in the foreach's run.
       const chain = (await b.events("o/chain")).find((i) => i.run_id === feRun);
       expect(statuses(chain).filter((s) => s === "complete").length).toBe(3);
+    }, 60_000);
+
+    test("foreach over inline, jsonl (s3://), range and query (sqlite3) values: one child run per value", async () => {
+      const b = backend();
+      await b.putJob(logJob("o/each"));
+      await b.ports.objects.put("s3://lava-ref/fe/x.jsonl", '{"a": 1}\n{"a": 2}\n{"a": 3}\n');
+      const dir = mkdtempSync(join(tmpdir(), "lava-e2e-fe-"));
+      const db = new Database(join(dir, "q.db"));
+      db.run("CREATE TABLE t (k TEXT)");
+      db.run("INSERT INTO t VALUES ('a'), ('b')");
+      db.close();
+      await b.ports.tables.put(realmTable("ref", "connections"), { conn_id: "fe-q", type: "sqlite3", enabled: true, host: join(dir, "q.db"), port: 0, user: "-" });
+      const generators: Record<string, [Record<string, unknown>, number]> = {
+        "o/fe-inline": [{ type: "inline", values: [{ a: "x" }, { a: "y" }] }, 2],
+        "o/fe-jsonl": [{ type: "jsonl", filename: "s3://lava-ref/fe/x.jsonl" }, 3],
+        "o/fe-range": [{ type: "range", start: 5, stop: 0, step: -1, name: "n" }, 5],
+        "o/fe-query": [{ type: "query", conn_id: "fe-q", query: "SELECT k FROM t" }, 2],
+      };
+      const runs: Record<string, string> = {};
+      for (const [id, [foreach]] of Object.entries(generators)) {
+        await b.putJob(job(id, { type: "foreach", payload: "o/each", parameters: { foreach } }));
+        runs[id] = await dispatch(b, id);
+      }
+      try {
+        const r = await startWorker(b, ["--batch", "--wait", "1"]).done;
+        expect(r.code).toBe(0);
+        const each = await b.events("o/each");
+        for (const [id, [, n]] of Object.entries(generators)) {
+          const parent = (await b.events(id)).find((i) => i.run_id === runs[id]);
+          expect([id, parent!.status]).toEqual([id, "complete"]);
+          expect(lastInfo(parent)).toMatchObject({ exit_status: 0, foreach_len: n, jobs_completed: n, failed_indexes: [] });
+          const child = each.find((i) => i.run_id === runs[id]);
+          expect([id, statuses(child).filter((st) => st === "complete").length]).toEqual([id, n]);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }, 60_000);
 
     test("bad input fails before any child runs, and the worker goes on to the next job", async () => {
