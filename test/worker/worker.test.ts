@@ -366,6 +366,24 @@ describe("stops and delivery", () => {
     await worker.cleanup();
   });
 
+  test("a run that never ends keeps the worker process alive until a hard stop, which hands its message back (143)", async () => {
+    await realm.putJob({ ...logJob, job_id: "ref/never", type: "never" });
+    const runId = await dispatchJob(realm.ports, { realm: "ref", jobId: "ref/never" });
+    const fixture = join(import.meta.dir, "../fixtures/never-ending-worker.ts");
+    const proc = Bun.spawn([process.execPath, fixture, realm.home, realm.tmp], { stdout: "pipe", stderr: "pipe" });
+    const stdout = new Response(proc.stdout).text();
+    const stderr = new Response(proc.stderr).text();
+    const running = async () => (await eventsOf(realm.ports, "ref/never"))[0]?.status === "running";
+    while (!(await running()) && proc.exitCode === null) await Bun.sleep(20);
+    // The batch found no more messages long ago (--wait 0): only the pending run can be holding it now.
+    await Bun.sleep(1500);
+    expect([proc.exitCode, await running()]).toEqual([null, true]);
+    proc.kill("SIGTERM");
+    expect([await proc.exited, await stdout, await stderr]).toEqual([143, "exit 143\n", ""]);
+    const [back] = await realm.ports.queues.receive("lava-ref-core");
+    expect(JSON.parse(back!.body).run_id).toBe(runId);
+  });
+
   test("never holds more messages than free slots", async () => {
     await realm.putJob(logJob);
     let concurrent = 0;
