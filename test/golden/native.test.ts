@@ -5,8 +5,8 @@
  * record, AWS request counts — is compared field by field with the captures of the original lava 8.2.0
  * (shared/golden). On both backends: `local` (temp LAVA_HOME) and `aws` (dynalite + fauxqs).
  *
- * chain_success, chain_fail and dag_success: test/golden/orchestration.test.ts. sql_sqlite3_success and
- * sqli_sqlite3_success: here, on the local backend only (see below). redelivery_visibility_timeout is exercised by test/e2e/worker-delivery.test.ts.
+ * chain_success, chain_fail and dag_success: test/golden/orchestration.test.ts. redelivery_visibility_timeout
+ * is exercised by test/e2e/worker-delivery.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { needs } from "../support/availability.ts";
@@ -159,9 +159,7 @@ function asSingles(counts: Record<string, number>): Record<string, number> {
 }
 
 function describeBackend(name: BackendName): void {
-  // On aws, with the two sql scenarios (12 messages), the batch worker finishes with the last message still
-  // in flight (a worker batch-mode matter under investigation, not the sql job's): they run on local only.
-  const scenarios = name === "aws" ? SCENARIOS.filter((s) => !ROW_DEPENDENT.has(s.scenario)) : SCENARIOS;
+  const scenarios = SCENARIOS;
   describe(`golden parity, dispatcher → batch worker [${name}]`, () => {
     let b: GoldenBackend;
     const dispatched: Dispatched[] = [];
@@ -263,7 +261,7 @@ function describeBackend(name: BackendName): void {
     test.if(name === "aws")("PutObject of job outputs carries SSE-KMS with the realm s3_key, as golden", () => {
       const goldenHeaders = golden.s3Outputs().cmd_echo_success![0]!.put_request_headers;
       const puts = workerRequests.filter((r) => r.op === "s3.PutObject" && r.path.startsWith("/lava-ref/tmp/"));
-      expect(puts.length).toBe(6); // echo stdout, fail stdout+stderr, exe stdout+stderr, pkg stdout
+      expect(puts.length).toBe(8); // echo stdout, fail stdout+stderr, exe stdout+stderr, pkg stdout, the sqli and sql SELECT outputs
       for (const p of puts) {
         expect([p.path, p.headers["x-amz-server-side-encryption"]]).toEqual([p.path, goldenHeaders["x-amz-server-side-encryption"]]);
         expect([p.path, p.headers["x-amz-server-side-encryption-aws-kms-key-id"]]).toEqual([p.path, S3_KEY]);
@@ -319,7 +317,7 @@ function describeBackend(name: BackendName): void {
         expect([file, total(ours)]).toEqual([file, Math.min(total(ours), total(theirs))]);
         for (const [op, n] of Object.entries(asSingles(ours))) expect([file, op, n]).toEqual([file, op, Math.min(n, theirs[op] ?? 0)]);
       }
-      console.log(`requests, whole batch worker run (10 jobs, start-up and empty polls included): ${JSON.stringify(opCounts(workerRequests))} (${workerRequests.length})`);
+      console.log(`requests, whole batch worker run (${dispatched.length} messages, start-up and empty polls included): ${JSON.stringify(opCounts(workerRequests))} (${workerRequests.length})`);
     });
   });
 }

@@ -58,6 +58,30 @@ describe("RenderPool", () => {
     expect(await slow.catch((err: Error) => err.message)).toBe("template rendering stopped (worker stopping)");
   });
 
+  test("a render in progress keeps the process alive; idle threads do not", async () => {
+    // A process whose only pending work is a render: were the thread's handle not held while it renders,
+    // the process would exit (status 0, nothing printed) before the answer came back, as a batch worker
+    // did in the middle of a sql job's statements. No top-level await here: that alone keeps Bun alive.
+    const script = `
+      import { RenderPool } from ${JSON.stringify(`${import.meta.dir}/../../src/core/worker/render-pool.ts`)};
+      import { TABLE_ORIGIN } from ${JSON.stringify(`${import.meta.dir}/../../src/core/worker/render.ts`)};
+      const job = ${JSON.stringify(job)};
+      for (const k of ["ts_dispatch", "ts_start", "ts_ustart"]) job[k] = new Date(job[k]);
+      const realm = ${JSON.stringify(realm)};
+      const pool = new RenderPool(1);
+      const req = (template) => ({ template, kind: "job", job, realm, origin: TABLE_ORIGIN });
+      pool.render(req("{{ job.run_id }}-{{ 6 * 7 }}")).then((text) => {
+        console.log(text);
+        // A second render once the thread is warm and idle, from a timer: the loop empties again meanwhile.
+        setTimeout(() => pool.render(req("{{ realm.realm }}")).then((t) => console.log(t)), 50);
+      });
+    `;
+    const proc = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    // Exits by itself once both answers are in: the idle thread holds nothing.
+    expect([code, out, err]).toEqual([0, "r1-42\nref\n", ""]);
+  });
+
   test("a request a thread cannot receive is rendered on the loop", async () => {
     pool = new RenderPool(1);
     expect(await pool.render(request("{{ 1 + 1 }}", { extra: { f: () => 1 } }))).toBe("2");

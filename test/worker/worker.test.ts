@@ -157,12 +157,12 @@ describe("job runs", () => {
   });
 
   test("a lava 8 job type not run here yet: the original's text plus where to run it", async () => {
-    await realm.putJob({ ...logJob, job_id: "ref/sql", type: "sql" });
-    await dispatchJob(realm.ports, { realm: "ref", jobId: "ref/sql" });
+    await realm.putJob({ ...logJob, job_id: "ref/sqlc", type: "sqlc" });
+    await dispatchJob(realm.ports, { realm: "ref", jobId: "ref/sqlc" });
     await runBatch();
-    const [item] = await eventsOf(realm.ports, "ref/sql");
+    const [item] = await eventsOf(realm.ports, "ref/sqlc");
     expect(statuses(item!)).toEqual(["starting", "failed"]);
-    expect(String((item!.log as Item[])[1]!.info)).toMatch(/^sql: Unknown job type \(a lava 8 job type this worker does not run yet/);
+    expect(String((item!.log as Item[])[1]!.info)).toMatch(/^sqlc: Unknown job type \(a lava 8 job type this worker does not run yet/);
   });
 
   test("a bad enabled template: failed, with the bare Jinja reason as the original words it", async () => {
@@ -364,6 +364,24 @@ describe("stops and delivery", () => {
     const [back] = await realm.ports.queues.receive("lava-ref-core");
     expect(JSON.parse(back!.body).run_id).toBe(runId);
     await worker.cleanup();
+  });
+
+  test("a run that never ends keeps the worker process alive until a hard stop, which hands its message back (143)", async () => {
+    await realm.putJob({ ...logJob, job_id: "ref/never", type: "never" });
+    const runId = await dispatchJob(realm.ports, { realm: "ref", jobId: "ref/never" });
+    const fixture = join(import.meta.dir, "../fixtures/never-ending-worker.ts");
+    const proc = Bun.spawn([process.execPath, fixture, realm.home, realm.tmp], { stdout: "pipe", stderr: "pipe" });
+    const stdout = new Response(proc.stdout).text();
+    const stderr = new Response(proc.stderr).text();
+    const running = async () => (await eventsOf(realm.ports, "ref/never"))[0]?.status === "running";
+    while (!(await running()) && proc.exitCode === null) await Bun.sleep(20);
+    // The batch found no more messages long ago (--wait 0): only the pending run can be holding it now.
+    await Bun.sleep(1500);
+    expect([proc.exitCode, await running()]).toEqual([null, true]);
+    proc.kill("SIGTERM");
+    expect([await proc.exited, await stdout, await stderr]).toEqual([143, "exit 143\n", ""]);
+    const [back] = await realm.ports.queues.receive("lava-ref-core");
+    expect(JSON.parse(back!.body).run_id).toBe(runId);
   });
 
   test("never holds more messages than free slots", async () => {

@@ -9,6 +9,11 @@
  *
  * A request that cannot be copied to a thread (a value structured clone refuses) is rendered on the
  * loop instead, as before.
+ *
+ * A thread's handle is held (ref) exactly while it has renders to answer: the answer is a message from
+ * the thread, and a promise keeps no handle of its own, so with an unref'd thread a process whose only
+ * pending work was a render exited mid-run (a batch worker's last sql job, between two statements).
+ * Idle threads hold nothing, so they never keep a finished process alive.
  */
 import type { Logger } from "../log.ts";
 import { rebuildTemplateError, renderRequest, type RenderRequest } from "./render.ts";
@@ -50,7 +55,7 @@ export class RenderPool {
       this.log?.debug(`Rendering on the event loop: ${err.message}`, { event_type: "worker" });
       return renderRequest(req);
     }
-    thread.busy++;
+    if (thread.busy++ === 0) thread.worker.ref();
     return answer;
   }
 
@@ -87,7 +92,7 @@ export class RenderPool {
     const p = this.pending.get(data.id);
     if (!p) return;
     this.pending.delete(data.id);
-    p.thread.busy--;
+    if (--p.thread.busy === 0) p.thread.worker.unref();
     this.threaded++;
     if (data.error) p.reject(threadError(data.error));
     else p.resolve(data.text ?? "");

@@ -103,6 +103,13 @@ export class Worker {
   deleter!: MessageDeleter;
   private readonly slots: SlotState[];
   private readonly running = new Set<Promise<void>>();
+  /**
+   * A ref'd timer held while `running` is not empty. A promise holds no handle of its own: a run waiting on
+   * something that holds none either (a bug, such as an unref'd thread's answer) would otherwise let the
+   * event loop empty, and the process exit 0 with the run unfinished and its message in flight. With it,
+   * such a run shows as a stuck run (still extended, seen in the heartbeat) that a stop can end.
+   */
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
   private slotFreed: (() => void) | undefined;
   private softStopping = false;
   /** A failed read-ahead is logged as a warning once, then at debug level; it never turns reading ahead off. */
@@ -298,12 +305,15 @@ export class Worker {
     await Promise.race([Promise.allSettled([...this.running]), Bun.sleep(HARD_STOP_GRACE_MS)]);
     await this.releasing;
     this.renders.close();
+    // Every held message is back on the queue: a run that ignored the stop holds nothing worth waiting for.
+    this.letGo();
     return EXIT_HARD_STOP;
   }
 
   /** Removes the worker tmp dir (exit clean-up). */
   async cleanup(): Promise<void> {
     this.renders.close();
+    this.letGo();
     if (this.workerTmp) await fsp().rm(this.workerTmp, { recursive: true, force: true }).catch(() => {});
   }
 
@@ -414,8 +424,8 @@ export class Worker {
       this.stats.dropped++;
       this.log.warning(`Job dispatch message ${m.id}: Retry limit exceeded - deleted on cycle ${m.receiveCount}`, { event_type: "worker" });
       // Tracked with the runs, so a finishing worker waits for this delete too.
-      const drop = this.deleteMessage(m, {}).finally(() => this.running.delete(drop));
-      this.running.add(drop);
+      const drop = this.deleteMessage(m, {}).finally(() => this.untrack(drop));
+      this.track(drop);
       return;
     }
     const slot = this.slots.indexOf("idle");
@@ -424,10 +434,27 @@ export class Worker {
     const task = this.process(m, parsed, slot, lookahead).finally(() => {
       this.log.debug(`Slot ${this.slotName(slot)}: finished with message ${m.id}`, { event_type: "worker", thread: this.slotName(slot) });
       this.slots[slot] = "idle";
-      this.running.delete(task);
+      this.untrack(task);
       this.slotFreed?.();
     });
+    this.track(task);
+  }
+
+  /** Every task the worker must see end before it exits goes through here (the keep-alive handle). */
+  private track(task: Promise<void>): void {
     this.running.add(task);
+    // The longest interval timers take (2^31-1 ms): it only has to exist, never to fire.
+    this.keepAlive ??= setInterval(() => {}, 2 ** 31 - 1);
+  }
+
+  private untrack(task: Promise<void>): void {
+    this.running.delete(task);
+    if (this.running.size === 0) this.letGo();
+  }
+
+  private letGo(): void {
+    clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
   }
 
   /** Per-message steps (platform.md §4.5), then the run, then delete. */
