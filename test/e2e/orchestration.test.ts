@@ -90,6 +90,28 @@ onBothBackends(
       }
     }, 60_000);
 
+    test("a dag dispatched by a dispatch job: a new run on the target's queue, its nodes in that run", async () => {
+      const b = backend();
+      await b.putJob(logJob("o/n1"));
+      await b.putJob(logJob("o/n2"));
+      await b.putJob(job("o/the-dag", { type: "dag", payload: { "o/n2": "o/n1" } }));
+      await b.putJob(job("o/fan", { type: "dispatch", payload: ["o/the-dag"] }));
+      const fanRun = await dispatch(b, "o/fan");
+      const r = await startWorker(b, ["--batch", "--wait", "2"]).done;
+      expect(r.code).toBe(0);
+      const fan = (await b.events("o/fan")).find((i) => i.run_id === fanRun);
+      expect(fan!.status).toBe("complete");
+      expect(lastInfo(fan)).toMatchObject({ exit_status: 0, jobs: ["o/the-dag"] });
+      const dags = await b.events("o/the-dag");
+      expect(dags).toHaveLength(1);
+      expect(dags[0]!.run_id).not.toBe(fanRun);
+      expect(dags[0]!.status).toBe("complete");
+      for (const node of ["o/n1", "o/n2"]) {
+        const item = (await b.events(node)).find((i) => i.run_id === dags[0]!.run_id);
+        expect([node, item?.status]).toEqual([node, "complete"]);
+      }
+    }, 60_000);
+
     test("bad input fails before any child runs, and the worker goes on to the next job", async () => {
       const b = backend();
       await b.putJob(logJob("o/child"));
