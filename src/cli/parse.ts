@@ -81,6 +81,8 @@ function joinNegativeValues(args: string[], options: Options): string[] {
  */
 export function parseOptions(args: string[], options: Options): { values: Record<string, unknown>; positionals: string[] } {
   const longOf = new Map<string, string>();
+  // As parseArgs: a letter no option claims as its short form names the one-letter option itself (`n` as `-n`).
+  for (const [long, o] of Object.entries(options)) if (long.length === 1 && !o.short) longOf.set(long, long);
   for (const [long, o] of Object.entries(options)) if (o.short) longOf.set(o.short, long);
   const values: Record<string, unknown> = {};
   const positionals: string[] = [];

@@ -69,8 +69,13 @@ describe("parseOptions finds what node's util.parseArgs finds in strict mode", (
     dev: { type: "boolean", multiple: false, short: "d" },
     jump: { type: "boolean", multiple: false, short: "j" },
     colour: { type: "boolean", multiple: false },
+    // A one-letter name with no short form: `-n` names it (lava ami -n).
+    n: { type: "string", multiple: false },
   };
   const CASES = [
+    ["-n", "5"],
+    ["-n5", "--n", "6"],
+    ["-dn", "7"],
     [],
     ["a", "b"],
     ["-r", "prod", "x"],
