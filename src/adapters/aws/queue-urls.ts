@@ -2,8 +2,8 @@
  * Queue URLs remembered across processes, so a dispatch costs two requests (the job's GetItem and
  * SendMessage) instead of three: GetQueueUrl is sent once per queue per host and user, not once per
  * `lava-dispatcher` run. A queue's URL is fixed by its account, region and name, so a remembered one stays
- * right while the queue exists; when a call on one fails as "no such queue" or "access denied" (the queue
- * was deleted, or the credentials now belong to another account), it is forgotten and looked up again.
+ * right while the queue exists; when a call on one fails as "no such queue" (the queue was deleted, or the
+ * credentials now belong to another account: SQS answers both alike), it is forgotten and looked up again.
  *
  * The file (`$XDG_CACHE_HOME/lava/sqs-queue-urls.json`, else `$HOME/.cache/lava/...`) decides where
  * dispatches, and their parameters, are sent; so it is used only when it and its directory belong to this

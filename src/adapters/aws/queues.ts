@@ -10,7 +10,7 @@ import type {
   QueuePort,
   ReceiveOptions,
 } from "../../ports/queue.ts";
-import { AccessDeniedError, BatchSendError, NotFoundError, PortError, UnavailableError } from "../../ports/errors.ts";
+import { BatchSendError, NotFoundError, PortError, UnavailableError } from "../../ports/errors.ts";
 import type { QueueUrlMemory } from "./queue-urls.ts";
 import { awsCall } from "./errors.ts";
 
@@ -113,9 +113,11 @@ export class SqsQueuePort implements QueuePort {
   }
 
   /**
-   * Runs `call` on the queue's URL. When the queue is not found or access is denied, its URL is forgotten;
-   * if that URL was a remembered one (it may belong to a deleted queue or another account), it is looked
-   * up and the call made once more: the failed call had no effect, so repeating it sends nothing twice.
+   * Runs `call` on the queue's URL. When the queue is not found, its URL is forgotten; if that URL was a
+   * remembered one, it is looked up and the call made once more: the failed call had no effect, so
+   * repeating it sends nothing twice. (SQS answers "does not exist or you do not have access to it" alike
+   * for a deleted queue and for a URL of another account's queue, so both heal this way; an access denial
+   * of the call itself is the policy's answer, and asking again would only repeat it.)
    */
   protected async onUrl<T>(name: string, what: string, call: (url: string) => Promise<T>): Promise<T> {
     const attempt = (url: string) => awsCall(`${what} ${name}`, () => call(url), { kind: "queue", name });
@@ -123,7 +125,7 @@ export class SqsQueuePort implements QueuePort {
       return await attempt(await this.url(name));
     } catch (err) {
       const queueGone = err instanceof NotFoundError && err.resource.kind === "queue";
-      if (!queueGone && !(err instanceof AccessDeniedError)) throw err;
+      if (!queueGone) throw err;
       this.urls.delete(name);
       const stale = this.remembered.delete(name);
       await this.memory?.forget(name);
