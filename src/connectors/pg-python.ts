@@ -38,7 +38,8 @@ function timestamptz(t: string): string {
   return micro(t.slice(0, m.index)) + zone;
 }
 
-function numeric(t: string): string {
+/** A numeric's text as Python's `str(Decimal(text))` (shared with mysql-python.ts). */
+export function decimalText(t: string): string {
   if (t === "NaN" || t === "Infinity" || t === "-Infinity") return t;
   // Plain digits print as they came unless below 1e-6, where Decimal's str switches to an exponent.
   if (!/^-?0\.0{5}/.test(t)) return t;
@@ -72,7 +73,7 @@ const TYPES: Record<number, [Convert, boolean]> = {
   26: [asIs, true],
   700: [float, true],
   701: [float, true],
-  1700: [numeric, true],
+  1700: [decimalText, true],
   1083: [micro, false],
   1114: [micro, false],
   1184: [timestamptz, false],
