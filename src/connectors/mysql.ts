@@ -11,7 +11,8 @@
 import { readFileSync } from "node:fs";
 import mysql from "mysql2";
 import type { Connection, FieldPacket, ResultSetHeader } from "mysql2";
-import type { SqlRows, SqlSession } from "../ports/index.ts";
+import type { CursorOptions, SqlRows, SqlSession } from "../ports/index.ts";
+import { mysqlPythonColumns, mysqlPythonRow } from "./mysql-python.ts";
 import { connectionError } from "./params.ts";
 import { connectionDir, shQuote, writeScript, writeSecretFile } from "./scripts.ts";
 import { CONNECT_TIMEOUT_SECONDS, connectTimeout, resolveSqlConnection } from "./sql.ts";
@@ -60,21 +61,25 @@ class MysqlSession implements SqlSession {
     return { columns: ((fields ?? []) as FieldPacket[]).map((f) => f.name), rows: rows as unknown as unknown[][] };
   }
 
-  async *cursor(sql: string, batchSize: number): AsyncIterable<SqlRows> {
-    const query = this.conn.query({ sql, rowsAsArray: true });
+  async *cursor(sql: string, batchSize: number, opts: CursorOptions = {}): AsyncIterable<SqlRows> {
+    // In python mode the driver hands over the server's raw bytes (typeCast false), converted as PyMySQL would (mysql-python.ts).
+    const query = this.conn.query({ sql, rowsAsArray: true, ...(opts.python ? { typeCast: false } : {}) });
     let columns: string[] = [];
+    let shape: ReturnType<typeof mysqlPythonColumns> | undefined;
     query.on("fields", (fields: FieldPacket[]) => {
       columns = (fields ?? []).map((f) => f.name);
+      if (opts.python) shape = mysqlPythonColumns(fields ?? []);
     });
+    const numeric = () => (shape ? { numeric: shape.numeric } : {});
     let batch: unknown[][] = [];
     for await (const row of query.stream({ highWaterMark: batchSize })) {
-      batch.push(row as unknown[]);
+      batch.push(shape ? mysqlPythonRow(row as (Buffer | null)[], shape.convert) : (row as unknown[]));
       if (batch.length >= batchSize) {
-        yield { columns, rows: batch };
+        yield { columns, rows: batch, ...numeric() };
         batch = [];
       }
     }
-    if (batch.length || columns.length) yield { columns, rows: batch };
+    if (batch.length || columns.length) yield { columns, rows: batch, ...numeric() };
   }
 
   async close(): Promise<void> {

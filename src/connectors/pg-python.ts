@@ -31,6 +31,8 @@ function micro(t: string): string {
 
 /** `...+10` / `...+05:30` → Python's `+10:00` / `+05:30`. */
 function timestamptz(t: string): string {
+  // The common shape, `YYYY-MM-DD HH:MM:SS+HH` with no fraction, without the regex (measured: bench/sql.ts).
+  if (t.length === 22 && (t.charCodeAt(19) === 43 || t.charCodeAt(19) === 45) && t.charCodeAt(10) === 32) return `${t}:00`;
   if (t === "infinity" || t === "-infinity") return t;
   const m = /([+-]\d\d)(?::?(\d\d))?(?::?(\d\d))?$/.exec(t);
   if (!m) return micro(t);
@@ -38,7 +40,8 @@ function timestamptz(t: string): string {
   return micro(t.slice(0, m.index)) + zone;
 }
 
-function numeric(t: string): string {
+/** A numeric's text as Python's `str(Decimal(text))` (shared with mysql-python.ts). */
+export function decimalText(t: string): string {
   if (t === "NaN" || t === "Infinity" || t === "-Infinity") return t;
   // Plain digits print as they came unless below 1e-6, where Decimal's str switches to an exponent.
   if (!/^-?0\.0{5}/.test(t)) return t;
@@ -49,7 +52,15 @@ function float(t: string): string {
   if (t === "NaN") return "nan";
   if (t === "Infinity") return "inf";
   if (t === "-Infinity") return "-inf";
-  return floatRepr(Number(t));
+  const n = Number(t);
+  // Measured (bench/sql.ts): most floats lie where JS and Python print the same shortest digits plainly
+  // (1e-4 <= |x| < 1e16); only an integral value needs Python's ".0". floatRepr does the rest.
+  const a = Math.abs(n);
+  if (a >= 1e-4 && a < 1e16) {
+    const s = String(n);
+    return s.includes(".") ? s : `${s}.0`;
+  }
+  return floatRepr(n);
 }
 
 function bytea(t: string): string {
@@ -63,24 +74,32 @@ function json(t: string): string {
 
 const BOOL: Convert = (t) => (t === "t" ? "True" : "False");
 
-/** Converter and numeric-ness by type OID. */
-const TYPES: Record<number, [Convert, boolean]> = {
-  16: [BOOL, true],
-  20: [asIs, true],
-  21: [asIs, true],
-  23: [asIs, true],
-  26: [asIs, true],
-  700: [float, true],
-  701: [float, true],
-  1700: [numeric, true],
-  1083: [micro, false],
-  1114: [micro, false],
-  1184: [timestamptz, false],
-  17: [bytea, false],
+/**
+ * Types whose text is ASCII are decoded as latin1 (the same text), measured about 25% faster per value
+ * than UTF-8 decoding in Bun (bench/sql.ts converts ten million values).
+ */
+const latin1 = (b: Buffer): string => (b as unknown as { latin1Slice(): string }).latin1Slice();
+const utf8 = (b: Buffer): string => b.toString("utf8");
+
+/** Converter, numeric-ness and ASCII-ness by type OID. */
+const TYPES: Record<number, [Convert, boolean, boolean?]> = {
+  16: [BOOL, true, true],
+  20: [asIs, true, true],
+  21: [asIs, true, true],
+  23: [asIs, true, true],
+  26: [asIs, true, true],
+  700: [float, true, true],
+  701: [float, true, true],
+  1700: [decimalText, true, true],
+  1082: [asIs, false, true],
+  1083: [micro, false, true],
+  1114: [micro, false, true],
+  1184: [timestamptz, false, true],
+  17: [bytea, false, true],
   114: [json, false],
   3802: [json, false],
   // A UUID has __int__, so Python's csv counts it a number (QUOTE_NONNUMERIC leaves it unquoted).
-  2950: [asIs, true],
+  2950: [asIs, true, true],
 };
 
 export interface PgColumn {
@@ -88,24 +107,27 @@ export interface PgColumn {
   type: number;
 }
 
-/** Per-column converters of a result's columns. */
-export function pythonColumns(columns: readonly PgColumn[]): { convert: Convert[]; numeric: boolean[] } {
-  const convert: Convert[] = [];
+type ConvertRaw = (raw: Buffer) => string;
+
+/** Per-column converters (raw text-format value → Python's str()) of a result's columns. */
+export function pythonColumns(columns: readonly PgColumn[]): { convert: ConvertRaw[]; numeric: boolean[] } {
+  const convert: ConvertRaw[] = [];
   const numeric: boolean[] = [];
   for (const c of columns) {
-    const [fn, num] = TYPES[c.type] ?? [asIs, false];
-    convert.push(fn);
+    const [fn, num, ascii] = TYPES[c.type] ?? [asIs, false];
+    const decode = ascii ? latin1 : utf8;
+    convert.push(fn === asIs ? decode : (b) => fn(decode(b)));
     numeric.push(num);
   }
   return { convert, numeric };
 }
 
 /** One raw row (text-format Buffers, null for NULL) as Python's str() of each value. */
-export function pythonRow(raw: readonly (Uint8Array | null)[], convert: readonly Convert[]): (string | null)[] {
+export function pythonRow(raw: readonly (Uint8Array | null)[], convert: readonly ConvertRaw[]): (string | null)[] {
   const out: (string | null)[] = new Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
     const b = raw[i];
-    out[i] = b === null || b === undefined ? null : convert[i]!((b as Buffer).toString("utf8"));
+    out[i] = b === null || b === undefined ? null : convert[i]!(b as Buffer);
   }
   return out;
 }

@@ -124,6 +124,12 @@ describe("sqli and sql on SQLite", () => {
     expect(await h.readObject(`${run.s3tmp}/0.0.out`)).toBe("x;y\r\n");
   });
 
+  test("columns of one name keep their own values (a join's two ids), in batches", async () => {
+    const { run } = await runJob("sqli", "select 1 as a, 2 as a, 3 as b union all select 4, 5, 6", { conn_id: "lite", header: true, batch_size: 1 });
+    // Python's cursor rows are tuples: both columns named a are written, each with its value.
+    expect(await h.readObject(`${run.s3tmp}/0.0.out`)).toBe("a|a|b\r\n1|2|3\r\n4|5|6\r\n");
+  });
+
   test.if(pyUp)("every SQLite value kind and csv option set, byte for byte as Python sqlite3 + csv.writer write them", async () => {
     await runJob(
       "sqli",

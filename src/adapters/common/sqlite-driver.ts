@@ -1,6 +1,19 @@
 /** `sqlite3` connections on bun:sqlite, for both backends (a database file is local either way). */
-import { Database, type SQLQueryBindings } from "bun:sqlite";
+import { Database, type SQLQueryBindings, type Statement } from "bun:sqlite";
 import type { CursorOptions, SqlitePort, SqlResult, SqlRows, SqlSession } from "../../ports/sql.ts";
+
+/**
+ * The statement's rows as arrays. bun:sqlite streams rows only as objects keyed by column name (iterate()),
+ * where two columns of one name (`SELECT a.id, b.id ...`) collapse into one; its arrays (values()) come only
+ * as the whole result. So a result with repeated names is read whole, every other one streamed.
+ */
+function* rowsAsArrays(stmt: Statement, columns: readonly string[]): Iterable<unknown[]> {
+  if (new Set(columns).size !== columns.length) {
+    yield* stmt.values() as unknown[][];
+    return;
+  }
+  for (const row of stmt.iterate() as Iterable<Record<string, unknown>>) yield columns.map((c) => row[c]);
+}
 
 class BunSqliteSession implements SqlSession {
   constructor(private readonly db: Database) {}
@@ -23,8 +36,8 @@ class BunSqliteSession implements SqlSession {
     try {
       const columns = [...stmt.columnNames];
       let batch: unknown[][] = [];
-      for (const row of stmt.iterate() as Iterable<Record<string, unknown>>) {
-        batch.push(columns.map((c) => row[c]));
+      for (const row of rowsAsArrays(stmt, columns)) {
+        batch.push(row);
         if (batch.length >= batchSize) {
           yield { columns, rows: batch };
           batch = [];
