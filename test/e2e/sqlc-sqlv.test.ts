@@ -10,9 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Item } from "../../src/ports/index.ts";
 import { realmTable } from "../../src/core/names.ts";
-import { needs } from "../support/availability.ts";
+import type { LocalPorts } from "../../src/adapters/local/index.ts";
+import { freePort, needs } from "../support/availability.ts";
 import { dispatch, onBothBackends, REALM, startWorker, statuses, WORKER } from "./harness.ts";
 
+const MS_PASSWORD = "Ms-Pw-5150-e2e";
 const sqlite3Up = needs("the sqlite3 client", Bun.which("sqlite3") !== null);
 let dir: string;
 beforeAll(() => {
@@ -30,6 +32,11 @@ onBothBackends("sqlc and sqlv on SQLite", (backend) => {
     const tmp = `s3://lava-ref/tmp`;
     const pay = (key: string, body: string) => b.ports.objects.put(`s3://lava-ref/payloads/${key}`, body);
     await b.ports.tables.put(realmTable(REALM, "connections"), { conn_id: "lite", type: "sqlite3", enabled: true, host: db, port: 0, user: "x" });
+    // SQL Server: no server here; its client is this program's `lava sql`, which must reach the driver's connect.
+    const msPort = freePort();
+    await b.ports.tables.put(realmTable(REALM, "connections"), { conn_id: "ms", type: "mssql", enabled: true, host: "127.0.0.1", port: msPort, user: "sa", password: "/e2e/ms", timeout: 2 });
+    // SSM is emulated on the local backend only: on aws the password lookup itself fails, still inside lava sql.
+    if (b.name === "local") (b.ports as LocalPorts).local.putParameter("/e2e/ms", MS_PASSWORD, { secure: true });
     await pay("sq/a-make.sql", "CREATE TABLE t (id INTEGER, name TEXT);\nINSERT INTO t VALUES (1, '{{ vars.who }}'), (2, 'b|c');\n");
     await pay("sq/b-report.html", "select '{{ vars.tag }}' as v;\n");
     await pay("sq/c-report.sql", "select '{{ vars.tag }}' as v;\n");
@@ -39,6 +46,7 @@ onBothBackends("sqlc and sqlv on SQLite", (backend) => {
     await pay("v/page.html", "select '{{ vars.tag }}' as esc\n");
     const vars = { who: "Ann", tag: "<b>&" };
     await b.putJob(job("ref/sqlc", { type: "sqlc", payload: "sq/", parameters: { conn_id: "lite", vars, args: ["-header"] } }));
+    await b.putJob(job("ref/sqlc-ms", { type: "sqlc", payload: "bad/bad.sql", parameters: { conn_id: "ms" } }));
     await b.putJob(job("ref/sqlc-bad", { type: "sqlc", payload: "bad/bad.sql", parameters: { conn_id: "lite" } }));
     await b.putJob(job("ref/sqlc-nosuch", { type: "sqlc", payload: "bad/bad.sql", parameters: { conn_id: "nosuch" } }));
     await b.putJob(job("ref/sqlc-slow", { type: "sqlc", payload: "slow/slow.sql", parameters: { conn_id: "lite", timeout: "1s" } }));
@@ -51,7 +59,7 @@ onBothBackends("sqlc and sqlv on SQLite", (backend) => {
     runs["ref/sqlc"] = await dispatch(b, "ref/sqlc");
     let w = startWorker(b, ["--batch", "--wait", "1", "-t", "1"]);
     expect((await w.done).code).toBe(0);
-    for (const id of ["ref/sqlc-bad", "ref/sqlc-nosuch", "ref/sqlc-slow", "ref/sqlv", "ref/sqlv-jsonl", "ref/sqlv-bad"]) runs[id] = await dispatch(b, id);
+    for (const id of ["ref/sqlc-ms", "ref/sqlc-bad", "ref/sqlc-nosuch", "ref/sqlc-slow", "ref/sqlv", "ref/sqlv-jsonl", "ref/sqlv-bad"]) runs[id] = await dispatch(b, id);
     w = startWorker(b, ["--batch", "--wait", "1", "-t", "2"]);
     expect((await w.done).code).toBe(0);
     const item = async (id: string) => (await b.events(id)).find((i) => i.run_id === runs[id]);
@@ -83,6 +91,13 @@ onBothBackends("sqlc and sqlv on SQLite", (backend) => {
     expect(badData.error).toBe('Parse error near line 2: near "selec": syntax error\n  selec 2;\n  ^--- error here');
     expect(await read(`${s3tmp("ref/sqlc-bad")}/bad.sql.stdout`)).toBe("1\n");
     expect(await read(`${s3tmp("ref/sqlc-bad")}/bad.sql.stderr`)).toContain("selec");
+
+    const ms = await item("ref/sqlc-ms");
+    expect(statuses(ms)).toEqual(["starting", "running", "failed"]);
+    expect(lastInfo(ms).error).toBe("Failed with exit status 1");
+    const msError = String((lastInfo(ms).error_data as Record<string, unknown>).error);
+    expect(msError).toContain(b.name === "local" ? `Connection ms: Cannot connect to mssql database at 127.0.0.1:${msPort}` : "Connection ms: ");
+    expect(msError).not.toContain(MS_PASSWORD);
 
     const nosuch = await item("ref/sqlc-nosuch");
     expect(statuses(nosuch)).toEqual(["starting", "running", "failed"]);
