@@ -19,12 +19,16 @@ export async function connectionEnvironment(run: JobRun, connections: unknown): 
     if (!/^\w+$/.test(label)) throw new JobFailure(`Bad connection label: ${label}`);
     if (typeof connId !== "string") throw new JobFailure(`Bad connection id for label ${label}`);
     env[`LAVA_CONNID_${label.toUpperCase()}`] = connId;
-    env[`LAVA_CONN_${label.toUpperCase()}`] = await connectorScript(run, connId);
+    env[`LAVA_CONN_${label.toUpperCase()}`] = await connectionScript(run, connId);
   }
   return env;
 }
 
-async function connectorScript(run: JobRun, connId: string): Promise<string> {
+/**
+ * The executable giving a run connection `connId` (the original's get_cli_connection): also sqlc's client.
+ * Failures are JobFailures worded as the original's.
+ */
+export async function connectionScript(run: JobRun, connId: string): Promise<string> {
   const realm = run.realm.realm;
   try {
     const spec = await getConnectionSpec(run.ports, realm, connId);

@@ -1,11 +1,13 @@
 /**
  * SQL Server connections (`mssql`). Driver: `mssql` (on tedious, pure JavaScript: the original's ODBC
  * `driver` name is accepted and not needed). No SSL, as the original's FreeTDS setup; `timeout` is the
- * login timeout in seconds. The CLI wrapper is the original's: `lava-sql --conn-id <id> "$@"`, since no
- * SQL Server command-line client is worth using. Not tested against a server (none runs here).
+ * login timeout in seconds. The CLI wrapper is the original's `lava-sql --conn-id <id> "$@"`, since no
+ * SQL Server command-line client is worth using: here this same program's `sql` command (so it needs no
+ * `lava-sql` on PATH), on the backend the worker uses; the realm comes from LAVA_REALM, as the original's. Not tested against a server (none runs here).
  */
 import mssql from "mssql";
 import type { SqlRows, SqlSession } from "../ports/index.ts";
+import { selfCommand } from "../core/program.ts";
 import { connectionDir, shQuote, writeScript } from "./scripts.ts";
 import { connectTimeout } from "./sql.ts";
 import { checkEnabled } from "./spec.ts";
@@ -71,5 +73,6 @@ class MssqlSession implements SqlSession {
 
 async function mssqlScript(spec: ConnectionSpec, workdir: string, ctx: ConnectorContext): Promise<string> {
   checkEnabled(spec, ctx.realm);
-  return writeScript(connectionDir(workdir), "mssql", `\nlava-sql --conn-id ${shQuote(spec.conn_id)} "$@"`);
+  const self = selfCommand().map(shQuote).join(" ");
+  return writeScript(connectionDir(workdir), "mssql", `\nexec ${self} sql --backend ${ctx.ports.backend} --conn-id ${shQuote(spec.conn_id)} "$@"`);
 }

@@ -29,7 +29,7 @@ export interface JobRun {
    * Renders a template in the job-parameters context (globals, job, realm, start, state, ustart, utils, vars).
    * Asynchronous: the worker renders in a thread, off the event loop its timers share (render-pool.ts).
    */
-  render(template: string, extra?: Record<string, unknown>): Promise<string>;
+  render(template: string, extra?: Record<string, unknown>, opts?: RenderFileOptions): Promise<string>;
   /** Aborted when the worker hard-stops; handlers kill what they started. */
   signal: AbortSignal;
   /**
@@ -38,6 +38,12 @@ export interface JobRun {
    * child is read here. Resolves with the child's result; a failed child rejects with a JobFailure.
    */
   runChild?(jobId: string, globals: Record<string, unknown>, spec?: JobSpec): Promise<JobResult>;
+}
+
+/** How a whole payload file is rendered (sqlc, sqlv): its name in error messages, HTML autoescape. */
+export interface RenderFileOptions {
+  name?: string;
+  autoescape?: boolean;
 }
 
 /** The job spec a run sees: the checked item with the dispatch merged in, plus the run's own fields. */

@@ -4,7 +4,7 @@
  * step's tag in its environment (process-tag.ts). See docs/WORKER.md, "Processes of a run".
  *
  * Guarantees (tested in test/handlers/process.test.ts):
- * - the child is a session and process-group leader (pgid = pid), stdin is /dev/null;
+ * - the child is a session and process-group leader (pgid = pid), stdin is /dev/null unless a file is given;
  * - stdout/stderr go to the given files (or the worker console in dev mode), so a flood never blocks us;
  * - on timeout the group and the tagged processes get SIGTERM, then SIGKILL after `graceSeconds` unless all
  *   are gone by then; the outcome is `timedOut` with the time from start to the signal that ended the step;
@@ -25,6 +25,8 @@ export interface ProcessOptions {
   /** File paths for output; "inherit" streams to the worker's own stdout/stderr (dev mode). */
   stdout: string | "inherit";
   stderr: string | "inherit";
+  /** A file the child reads as its standard input (sqlc's SQL file); default /dev/null. */
+  stdin?: string;
   timeoutSeconds: number;
   /** Time between SIGTERM and SIGKILL after a timeout (KILL_GRACE_PERIOD). */
   graceSeconds?: number;
@@ -111,6 +113,14 @@ export async function runProcessGroup(opts: ProcessOptions): Promise<ProcessOutc
   const executable = resolveExecutable(opts.argv[0]!, opts.env, opts.cwd);
   const stdout = openOutput(opts.stdout);
   const stderr = openOutput(opts.stderr);
+  let stdin: number | "ignore";
+  try {
+    stdin = opts.stdin === undefined ? "ignore" : openSync(opts.stdin, "r");
+  } catch (e) {
+    if (typeof stdout === "number") closeSync(stdout);
+    if (typeof stderr === "number") closeSync(stderr);
+    throw e;
+  }
   const tag = newProcessTag(opts.owner ?? { realm: "", worker: "" });
   const startedAt = performance.now();
   // Before the spawn, so the leader and all it starts are handed pids after this mark.
@@ -120,7 +130,7 @@ export async function runProcessGroup(opts: ProcessOptions): Promise<ProcessOutc
     child = Bun.spawn([executable, ...opts.argv.slice(1)], {
       cwd: opts.cwd,
       env: { ...opts.env, [PROCESS_TAG_VAR]: tag },
-      stdin: "ignore",
+      stdin,
       stdout,
       stderr,
       // setsid(): the child leads a new session and process group, so kill(-pid) reaches its whole tree.
@@ -132,6 +142,7 @@ export async function runProcessGroup(opts: ProcessOptions): Promise<ProcessOutc
   } finally {
     if (typeof stdout === "number") closeSync(stdout);
     if (typeof stderr === "number") closeSync(stderr);
+    if (typeof stdin === "number") closeSync(stdin);
   }
   const pid = child.pid;
   opts.onStart?.(pid);

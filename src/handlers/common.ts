@@ -2,8 +2,8 @@
  * What the process-running job types (cmd, exe, pkg) share: parameter checks, the job environment, fetching
  * payloads, running one step with output capture, and the result shape `{exit_status, output: [...], error?}`.
  */
-import { chmodSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { parseDuration } from "../core/config.ts";
 import { downloadPayload, makeUniqueDir } from "../core/payload.ts";
 import { ProcessStartError, STATUS_TIMEOUT, readHeadOrTail, runProcessGroup } from "../core/process.ts";
@@ -99,7 +99,7 @@ export async function jobEnvironment(
  * home, locale and time zone.
  */
 const CLEAN_ENV_NAMES = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM"];
-function inheritedEnvironment(clean: boolean): Record<string, string> {
+export function inheritedEnvironment(clean: boolean): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
@@ -135,7 +135,7 @@ export async function renderTokens(run: JobRun, tokens: string[], enabled: boole
 }
 
 export interface OutputEntry {
-  payload: string;
+  payload?: string;
   exit_status?: number;
   stdout?: string;
   stderr?: string;
@@ -159,8 +159,12 @@ export interface Step {
   /** Object names under `run.s3tmp` for the captured output. */
   stdoutName: string;
   stderrName: string;
-  /** The `payload` value of this step's output entry. */
-  label: string;
+  /** The `payload` value of this step's output entry; absent: the entry has none (sqlv). */
+  label?: string;
+  /** A file the step reads as standard input (sqlc). */
+  stdin?: string;
+  /** Upload the capture files in dev mode too (sqlv: stdout is the output file lava sql writes itself). */
+  uploadInDev?: boolean;
 }
 
 /**
@@ -168,7 +172,7 @@ export interface Step {
  * JobFailure carrying `result` as its data when the step failed.
  */
 export async function runStep(run: JobRun, step: Step, result: StepsResult): Promise<void> {
-  const entry: OutputEntry = { payload: step.label };
+  const entry: OutputEntry = step.label === undefined ? {} : { payload: step.label };
   let failure: string | undefined;
   let outcome;
   try {
@@ -178,6 +182,7 @@ export async function runStep(run: JobRun, step: Step, result: StepsResult): Pro
       env: step.env,
       stdout: run.dev ? "inherit" : step.stdoutPath,
       stderr: run.dev ? "inherit" : step.stderrPath,
+      ...(step.stdin === undefined ? {} : { stdin: step.stdin }),
       timeoutSeconds: step.timeoutSeconds,
       graceSeconds: Math.max(0, run.config.seconds("KILL_GRACE_PERIOD")),
       signal: run.signal,
@@ -200,7 +205,7 @@ export async function runStep(run: JobRun, step: Step, result: StepsResult): Pro
       result.error = run.dev ? null : readHeadOrTail(step.stderrPath, run.config.int("STDERR_SIZE")).trim() || null;
     }
   }
-  if (!run.dev) {
+  if (!run.dev || step.uploadInDev) {
     await uploadIfNotEmpty(run, step.stdoutPath, step.stdoutName, entry, "stdout");
     await uploadIfNotEmpty(run, step.stderrPath, step.stderrName, entry, "stderr");
   }
@@ -258,6 +263,25 @@ export async function fetchPayload(run: JobRun, payload: unknown, maxSizeVar: st
   } catch (e) {
     if (e instanceof JobFailure) throw e;
     throw new JobFailure((e as Error).message);
+  }
+}
+
+/**
+ * sqlc and sqlv: renders a payload file whole, in place, as the original's FileSystemLoader environment does
+ * (`select_autoescape()`: HTML-escaped output for names ending .html, .htm, .xml). A failure fails the job
+ * with exit status 1 and the original's "Jinja2 render failed on <file>" error.
+ */
+export async function renderPayloadFile(run: JobRun, path: string, result: StepsResult): Promise<void> {
+  const base = basename(path);
+  try {
+    const text = readFileSync(path, "utf8");
+    // Loaded here, not up front: cmd, exe and pkg share this module and never render files.
+    const { autoescapeFor } = await import("../jinja/index.ts");
+    writeFileSync(path, await run.render(text, undefined, { name: base, autoescape: autoescapeFor(base) }));
+  } catch (e) {
+    result.exit_status = 1;
+    result.error = `Jinja2 render failed on ${base}: ${errorText(e)}`;
+    throw new JobFailure(`Failed with exit status ${result.exit_status}`, result);
   }
 }
 

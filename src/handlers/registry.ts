@@ -11,5 +11,7 @@ export const jobTypes: Record<string, () => Promise<JobType>> = {
   log: () => import("./log.ts").then((m) => m.logJob),
   pkg: () => import("./pkg.ts").then((m) => m.pkgJob),
   sql: () => import("./sql.ts").then((m) => m.sqlJob),
+  sqlc: () => import("./sqlc.ts").then((m) => m.sqlcJob),
   sqli: () => import("./sqli.ts").then((m) => m.sqliJob),
+  sqlv: () => import("./sqlv.ts").then((m) => m.sqlvJob),
 };

@@ -35,6 +35,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: "delete", description: "Delete realm, job, connection or s3trigger items", load: () => import("./delete.ts") },
   { name: "events", description: "Print a job's run records from the realm's events table", load: () => import("./events.ts") },
   { name: "state", description: "Put and get state items", load: () => import("./state.ts") },
+  { name: "sql", description: "Run SQL through a realm's database connection", load: () => import("./sql.ts") },
   { name: "config", description: "Print lava's configuration variables and their values", load: () => import("./config.ts") },
   { name: "demo", description: "Run the example jobs on a local realm (no AWS needed)", load: () => import("./demo.ts") },
   { name: "version", description: "Print the lava version", load: () => import("./version.ts") },

@@ -202,7 +202,7 @@ class RunLifecycle {
     kind: ContextKind,
     template: string,
     job: AugmentedJob,
-    more: { name?: string; extra?: Record<string, unknown>; result?: Record<string, unknown> } = {},
+    more: { name?: string; autoescape?: boolean; extra?: Record<string, unknown>; result?: Record<string, unknown> } = {},
   ): Promise<string> {
     const req: RenderRequest = { template, kind, job, realm: this.svc.realmInfo, origin: this.origin, ...more };
     if (this.svc.renderer) return this.svc.renderer(req);
@@ -387,7 +387,7 @@ class RunLifecycle {
       config: svc.config,
       log: this.log,
       signal: svc.hardStop,
-      render: (template, extra) => this.render("job", template, job, { extra }),
+      render: (template, extra, opts) => this.render("job", template, job, { extra, ...opts }),
       runChild: (childId, globals, spec) => this.runChild(job, runDir, childId, globals, spec),
     };
     return run;

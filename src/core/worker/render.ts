@@ -181,8 +181,8 @@ export function actionContext(job: AugmentedJob, realm: RealmInfo, result: Recor
   return { ...baseContext(job, realm, origin), result: templateValue(result) };
 }
 
-export function render(template: string, context: Record<string, unknown>, name?: string): string {
-  return engine().renderTemplate(template, context, name ? { name } : undefined);
+export function render(template: string, context: Record<string, unknown>, name?: string, autoescape?: boolean): string {
+  return engine().renderTemplate(template, context, name || autoescape ? { name, autoescape } : undefined);
 }
 
 /** One render of a run's template, as data: a worker thread can rebuild the context from it. */
@@ -198,6 +198,8 @@ export interface RenderRequest {
   extra?: Record<string, unknown>;
   /** Template name in error messages. */
   name?: string;
+  /** HTML-escape output (sqlc/sqlv files named .html, .htm, .xml). */
+  autoescape?: boolean;
 }
 
 /** Renders `req` on the calling thread (render-thread.ts calls this; so does the fallback of render-pool.ts). */
@@ -208,7 +210,7 @@ export function renderRequest(req: RenderRequest): string {
       : req.kind === "action"
         ? actionContext(req.job, req.realm, req.result ?? {}, req.origin)
         : enabledContext(req.job, req.realm, req.origin);
-  return render(req.template, context, req.name);
+  return render(req.template, context, req.name, req.autoescape);
 }
 
 /** A template error that crossed from a render thread, rebuilt as the same class with the same text. */

@@ -52,7 +52,7 @@ export interface SqlResult {
 }
 
 /** How each dialect opens a transaction when autocommit is on (the original's begin_transaction, plan C). */
-const BEGIN: Record<SqlDialect, string | null> = {
+export const BEGIN_TRANSACTION: Record<SqlDialect, string | null> = {
   postgresql: "BEGIN",
   redshift: "BEGIN",
   mysql: "BEGIN",
@@ -141,8 +141,8 @@ export async function runSqlJob(job: SqlJob): Promise<SqlResult> {
   let began = false;
   try {
     const size = batchSize(run, parameters);
-    if (transaction && BEGIN[dialect]) {
-      await dbStep("BEGIN", () => session.query(BEGIN[dialect]!));
+    if (transaction && BEGIN_TRANSACTION[dialect]) {
+      await dbStep("BEGIN", () => session.query(BEGIN_TRANSACTION[dialect]!));
       began = true;
     }
     for (const text of await job.texts()) {
