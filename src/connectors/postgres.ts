@@ -10,6 +10,8 @@
  * script itself holds no secret. Divergence: the original's `--set=sslmode` only sets a psql variable; we
  * also export PGSSLMODE so `ssl: true` really requires SSL.
  */
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
 import type { CursorOptions, SqlRows, SqlSession } from "../ports/index.ts";
 import { pythonColumns, pythonRow, type PgColumn } from "./pg-python.ts";
@@ -105,6 +107,25 @@ class PostgresSession implements SqlSession {
     }
     shape ??= describe();
     if (shape.columns.length > 0 && !yielded) yield { columns: shape.columns, rows: [], numeric: shape.numeric };
+  }
+
+  async copyFrom(text: string, data: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<number | undefined> {
+    const query = this.sql.unsafe(text) as unknown as postgres.PendingQuery<postgres.Row[]> & { resolve?: (x: unknown) => void };
+    // The driver hands the copy stream to the query's first resolve and the command's result (its row
+    // count) to a second one at ReadyForQuery, which the promise no longer shows: catch it on the way.
+    let count: number | undefined;
+    const firstResolve = query.resolve;
+    if (typeof firstResolve === "function") {
+      query.resolve = (x: unknown) => {
+        const n = (x as { count?: unknown } | null)?.count;
+        if (typeof n === "number") count = n;
+        firstResolve(x);
+      };
+    }
+    const writable = await query.writable();
+    // An abort destroys the stream, which sends CopyFail: the server abandons the copy, nothing is left running.
+    await pipeline(Readable.from(data), writable, ...(signal ? [{ signal }] : []));
+    return count;
   }
 
   async close(): Promise<void> {
