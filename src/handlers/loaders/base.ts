@@ -9,7 +9,7 @@
  * PostgreSQL and SQLite (to let its separate psql process see them); ours loads on the same connection and
  * needs no such commit.
  */
-import { Readable } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { SqlResult, SqlSession } from "../../ports/index.ts";
 import { errorText } from "../../core/error-text.ts";
@@ -229,7 +229,7 @@ export async function objectBytes(run: JobRun, bucket: string, key: string, gzip
   }
   const readable = Readable.fromWeb(stream as import("node:stream/web").ReadableStream<Uint8Array>);
   if (!gzip) return readable;
-  const gunzip = createGunzip();
-  readable.on("error", (e) => gunzip.destroy(e));
-  return readable.pipe(gunzip);
+  // The callback form: an error (a file that is not gzip) destroys the gunzip stream with it, which is how
+  // the reader sees it, instead of surfacing as an unhandled stream error.
+  return pipeline(readable, createGunzip(), () => undefined);
 }
