@@ -131,7 +131,7 @@ export const redshiftUnloadJob: JobType = {
 
     let iamRole: string | undefined;
     let keys: AwsConnection | undefined;
-    if ("s3_iam_role" in parameters) {
+    if ("s3_iam_role" in parameters && parameters.s3_iam_role !== undefined) {
       iamRole = parameters.s3_iam_role === null ? undefined : String(parameters.s3_iam_role);
     } else {
       if (!("s3_conn_id" in parameters)) throw new JobFailure("At least one of s3_iam_role and s3_conn_id is required");
