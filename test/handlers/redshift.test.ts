@@ -275,6 +275,15 @@ describe.if(motoUp)("bucket safety checks on S3 (moto_server)", () => {
       // look foreign-owned: the last check refuses, as it would a bucket of another account.
       expect(await check()).toBe("Insecure due to foreign owned bucket");
       expect(await checkBucketSecurity(run, "no-such-bucket").then(() => "secure", (e: Error) => e.name)).not.toBe("secure");
+
+      // setContentEncoding (db_from_s3's RDS GZIP): a copy onto itself keeping the metadata.
+      const { HeadObjectCommand } = await import("@aws-sdk/client-s3");
+      await ports.objects.put("s3://unload-target/a b/x.gz", "zz", { metadata: { team: "t1" }, contentType: "application/gzip" });
+      await ports.objects.setContentEncoding("s3://unload-target/a b/x.gz", "gzip");
+      const head = await s3.send(new HeadObjectCommand({ Bucket: "unload-target", Key: "a b/x.gz" }));
+      expect([head.ContentEncoding, head.Metadata, head.ContentType, head.ServerSideEncryption]).toEqual(["gzip", { team: "t1" }, "application/gzip", "AES256"]);
+      await ports.objects.setContentEncoding("s3://unload-target/a b/x.gz", "gzip");
+      await expect(ports.objects.setContentEncoding("s3://unload-target/missing", "gzip")).rejects.toThrow();
     } finally {
       s3.destroy();
       await ports.close();
