@@ -10,6 +10,8 @@
  * script itself holds no secret. Divergence: the original's `--set=sslmode` only sets a psql variable; we
  * also export PGSSLMODE so `ssl: true` really requires SSL.
  */
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
 import type { CursorOptions, SqlRows, SqlSession } from "../ports/index.ts";
 import { pythonColumns, pythonRow, type PgColumn } from "./pg-python.ts";
@@ -105,6 +107,44 @@ class PostgresSession implements SqlSession {
     }
     shape ??= describe();
     if (shape.columns.length > 0 && !yielded) yield { columns: shape.columns, rows: [], numeric: shape.numeric };
+  }
+
+  async copyFrom(text: string, data: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<number | undefined> {
+    type Hooks = { resolve?: (x: unknown) => void; reject?: (e: unknown) => void; active?: boolean };
+    const query = this.sql.unsafe(text) as unknown as postgres.PendingQuery<postgres.Row[]> & Hooks;
+    // The driver settles a COPY query twice: its first resolve hands over the copy stream, and at
+    // ReadyForQuery it resolves again with the result (the row count) or rejects with the server's error,
+    // which the settled promise no longer shows. An error the server sends after our CopyDone would then
+    // leave the stream waiting forever, so both are caught on the way (driver internals, postgres 3.4).
+    let count: number | undefined;
+    let writable: import("node:stream").Writable | undefined;
+    const { resolve, reject } = query;
+    if (typeof resolve === "function" && typeof reject === "function") {
+      query.resolve = (x: unknown) => {
+        const n = (x as { count?: unknown } | null)?.count;
+        if (typeof n === "number") count = n;
+        resolve(x);
+      };
+      query.reject = (e: unknown) => {
+        writable?.destroy(e instanceof Error ? e : new Error(String(e)));
+        reject(e);
+      };
+    }
+    writable = await query.writable();
+    // An abort cancels the statement on the server (a CancelRequest: rows already sent are not waited for)
+    // and destroys the stream, which sends CopyFail. The driver marked the query inactive when it handed over
+    // the stream and would only queue the cancel for later: the copy is still running, so say so.
+    const cancel = () => {
+      query.active = true;
+      Promise.resolve(query.cancel() as unknown).catch(() => undefined);
+    };
+    signal?.addEventListener("abort", cancel, { once: true });
+    try {
+      await pipeline(Readable.from(data), writable, ...(signal ? [{ signal }] : []));
+    } finally {
+      signal?.removeEventListener("abort", cancel);
+    }
+    return count;
   }
 
   async close(): Promise<void> {

@@ -94,7 +94,7 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   v("dag jobs", "DAG_MAX_WORKERS", "int", () => String(4 * cpus()), "Largest number of child jobs a dag may run at once.", { defaultDoc: "4 × CPU count" }),
   v("foreach jobs", "FOREACH_LIMIT", "int", "10", "Default limit on foreach iterations (a job may set its own)."),
   v("foreach jobs", "FOREACH_MAX_LIMIT", "int", "25", "Largest foreach limit a job may set."),
-  v("db_from_s3 jobs", "PG_COPY_TIMEOUT", "duration", "30m", "Timeout of one Postgres client-side copy.", { planned: true }),
+  v("db_from_s3 jobs", "PG_COPY_TIMEOUT", "duration", "30m", "Timeout of one Postgres client-side copy (one object of a db_from_s3 load)."),
   v("sql jobs", "SQL_BATCH_SIZE", "int", "1024", "Rows fetched at a time."),
   v("sql jobs", "SQL_DELIMITER", "str", "|", "Single-character field delimiter of output."),
   v("sql jobs", "SQL_DIALECT", "str", "excel", "CSV dialect of output."),

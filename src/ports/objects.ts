@@ -44,6 +44,27 @@ export interface ObjectStore {
   list(prefixUri: string, input?: ListInput): Promise<ListPage>;
   delete(uri: string): Promise<void>;
   createBucket(bucket: string): Promise<void>;
+  /**
+   * The bucket settings lava's safety checks read (redshift_unload), in the order it checks them. Throws
+   * when a setting cannot be read.
+   */
+  bucketSecurity(bucket: string): Promise<BucketSecurity>;
+  /**
+   * Sets the object's Content-Encoding (S3: a copy onto itself keeping metadata, encryption and storage
+   * class; nothing when it already has it). For databases that read S3 themselves and decompress by it.
+   */
+  setContentEncoding(uri: string, encoding: string): Promise<void>;
+}
+
+export interface BucketSecurity {
+  /** A grant to everyone (AllUsers) in the bucket ACL. */
+  publicAccess: boolean;
+  /** Default encryption configured. */
+  defaultEncryption: boolean;
+  /** Server access logging on. */
+  serverLogging: boolean;
+  /** Owned by the account of the caller's credentials. */
+  ownedByCaller: boolean;
 }
 
 export function parseS3Uri(uri: string): { bucket: string; key: string } {

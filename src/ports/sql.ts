@@ -39,6 +39,12 @@ export interface SqlSession {
    * columns, even with no rows; one that returns none yields no batch with columns.
    */
   cursor(sql: string, batchSize: number, opts?: CursorOptions): AsyncIterable<SqlRows>;
+  /**
+   * PostgreSQL only: runs a `COPY ... FROM STDIN` statement fed from `data` (streamed, never held whole).
+   * Aborting `signal` sends CopyFail, so the server abandons the copy. Resolves with the rows copied when the
+   * driver says.
+   */
+  copyFrom?(sql: string, data: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<number | undefined>;
   close(): Promise<void>;
 }
 

@@ -96,7 +96,7 @@ export async function openHarness(): Promise<Harness> {
       ports,
       config,
       log,
-      render: async (template) => renderLookup(template, { job, realm, globals: job.globals, vars: job.parameters.vars ?? {} }),
+      render: async (template, extra) => renderLookup(template, { job, realm, globals: job.globals, vars: job.parameters.vars ?? {}, ...extra }),
       signal: opts.signal ?? new AbortController().signal,
     };
     return run;

@@ -157,12 +157,12 @@ describe("job runs", () => {
   });
 
   test("a lava 8 job type not run here yet: the original's text plus where to run it", async () => {
-    await realm.putJob({ ...logJob, job_id: "ref/sqlc", type: "sqlc" });
-    await dispatchJob(realm.ports, { realm: "ref", jobId: "ref/sqlc" });
+    await realm.putJob({ ...logJob, job_id: "ref/smb-get", type: "smb_get" });
+    await dispatchJob(realm.ports, { realm: "ref", jobId: "ref/smb-get" });
     await runBatch();
-    const [item] = await eventsOf(realm.ports, "ref/sqlc");
+    const [item] = await eventsOf(realm.ports, "ref/smb-get");
     expect(statuses(item!)).toEqual(["starting", "failed"]);
-    expect(String((item!.log as Item[])[1]!.info)).toMatch(/^sqlc: Unknown job type \(a lava 8 job type this worker does not run yet/);
+    expect(String((item!.log as Item[])[1]!.info)).toMatch(/^smb_get: Unknown job type \(a lava 8 job type this worker does not run yet/);
   });
 
   test("a bad enabled template: failed, with the bare Jinja reason as the original words it", async () => {

@@ -3,7 +3,7 @@
  * web stream, so no object is ever held whole in memory.
  */
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { Body, ListInput, ListPage, ObjectInfo, ObjectStore, PutOptions } from "../../ports/objects.ts";
+import type { Body, BucketSecurity, ListInput, ListPage, ObjectInfo, ObjectStore, PutOptions } from "../../ports/objects.ts";
 import { NotFoundError } from "../../ports/errors.ts";
 import { parseS3Uri, s3Uri } from "../../ports/objects.ts";
 import { awsCall, isAwsError, mapAwsError } from "./errors.ts";
@@ -19,7 +19,12 @@ function encryption(opts?: PutOptions) {
     : { ServerSideEncryption: "AES256" as const };
 }
 
+const ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers";
+
 export class S3ObjectStore implements ObjectStore {
+  /** Bucket owner checks, kept as the original keeps them: buckets do not change accounts. */
+  private readonly owned = new Map<string, boolean>();
+
   constructor(
     private readonly client: () => Promise<S3Client>,
     private readonly region: () => Promise<string | undefined>,
@@ -132,5 +137,57 @@ export class S3ObjectStore implements ObjectStore {
       throw mapAwsError(err, `create bucket ${bucket}`, { kind: "bucket", name: bucket });
     }
   }
-}
 
+  /** The original's four checks (lava/lib/aws.py s3_check_bucket_security), each one S3 request. */
+  async bucketSecurity(bucket: string): Promise<BucketSecurity> {
+    const { GetBucketAclCommand, GetBucketEncryptionCommand, GetBucketLoggingCommand, ListBucketsCommand } = await import("@aws-sdk/client-s3");
+    const s3 = await this.client();
+    const resource = { kind: "bucket" as const, name: bucket };
+    const acl = await awsCall(`get bucket acl ${bucket}`, () => s3.send(new GetBucketAclCommand({ Bucket: bucket })), resource);
+    const publicAccess = (acl.Grants ?? []).some((g) => g.Grantee?.Type?.toLowerCase() === "group" && g.Grantee.URI === ALL_USERS);
+    let defaultEncryption = true;
+    try {
+      await s3.send(new GetBucketEncryptionCommand({ Bucket: bucket }));
+    } catch (err) {
+      if (!isAwsError(err, "ServerSideEncryptionConfigurationNotFoundError")) throw mapAwsError(err, `Cannot verify bucket is encrypted`, resource);
+      defaultEncryption = false;
+    }
+    const logging = await awsCall(`Cannot verify bucket has logging enabled`, () => s3.send(new GetBucketLoggingCommand({ Bucket: bucket })), resource);
+    let ownedByCaller = this.owned.get(bucket);
+    if (ownedByCaller === undefined) {
+      const mine = await awsCall("list buckets", () => s3.send(new ListBucketsCommand({})), resource);
+      ownedByCaller = mine.Owner?.ID !== undefined && mine.Owner.ID === acl.Owner?.ID;
+      this.owned.set(bucket, ownedByCaller);
+    }
+    return { publicAccess, defaultEncryption, serverLogging: logging.LoggingEnabled !== undefined, ownedByCaller };
+  }
+
+  async setContentEncoding(uri: string, encoding: string): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    const { HeadObjectCommand, CopyObjectCommand } = await import("@aws-sdk/client-s3");
+    const s3 = await this.client();
+    const resource = { kind: "object" as const, name: uri };
+    const info = await awsCall(`head ${uri}`, () => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })), resource);
+    if (info.ContentEncoding === encoding) return;
+    await awsCall(
+      `copy ${uri}`,
+      () =>
+        s3.send(
+          new CopyObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            CopySource: `${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
+            ContentEncoding: encoding,
+            MetadataDirective: "REPLACE",
+            // What the original keeps across the copy: metadata, encryption, storage class.
+            ...(info.Metadata && Object.keys(info.Metadata).length ? { Metadata: info.Metadata } : {}),
+            ...(info.ServerSideEncryption ? { ServerSideEncryption: info.ServerSideEncryption } : {}),
+            ...(info.SSEKMSKeyId ? { SSEKMSKeyId: info.SSEKMSKeyId } : {}),
+            ...(info.StorageClass ? { StorageClass: info.StorageClass } : {}),
+            ...(info.ContentType ? { ContentType: info.ContentType } : {}),
+          }),
+        ),
+      resource,
+    );
+  }
+}

@@ -14,7 +14,7 @@
 import type { Database } from "bun:sqlite";
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from "node:fs/promises";
 import { dirname, join, sep } from "node:path";
-import type { Body, ListInput, ListPage, ObjectInfo, ObjectStore, PutOptions } from "../../ports/objects.ts";
+import type { Body, BucketSecurity, ListInput, ListPage, ObjectInfo, ObjectStore, PutOptions } from "../../ports/objects.ts";
 import { parseS3Uri, s3Uri } from "../../ports/objects.ts";
 import { NotFoundError, ValidationError } from "../../ports/errors.ts";
 import { storageFull, writeTransaction } from "./db.ts";
@@ -150,6 +150,26 @@ export class LocalObjectStore implements ObjectStore {
     });
     this.db.query("DELETE FROM local_object_meta WHERE bucket = ? AND key = ?").run(bucket, key);
     await pruneEmptyDirs(dirname(target), join(this.root, bucket));
+  }
+
+  /**
+   * A local bucket is a directory of the realm owner's 0700 tree: never public and owned by the caller, but
+   * neither encrypted nor access-logged, so lava's safety checks refuse it as they would such an S3 bucket.
+   */
+  async bucketSecurity(bucket: string): Promise<BucketSecurity> {
+    validateBucket(bucket);
+    if (!(await stat(join(this.root, bucket)).catch(() => undefined))?.isDirectory()) {
+      throw new NotFoundError(`bucket ${bucket} does not exist`, { kind: "bucket", name: bucket });
+    }
+    return { publicAccess: false, defaultEncryption: false, serverLogging: false, ownedByCaller: true };
+  }
+
+  /**
+   * Nothing to do: Content-Encoding is an HTTP header of S3 responses, and local objects are read as files by
+   * lava itself, never by a database over HTTP. The object must exist, as on S3.
+   */
+  async setContentEncoding(uri: string, _encoding: string): Promise<void> {
+    if (!(await this.head(uri))) throw new NotFoundError(`object ${uri} does not exist`, { kind: "object", name: uri });
   }
 
   private async info(bucket: string, key: string, size: number, mtime: Date): Promise<ObjectInfo> {

@@ -579,9 +579,9 @@ export function runDirIn(workerTmp: string, runId: string): string | undefined {
  * on a queue served by Python workers; the failure says so instead of calling the type unknown.
  */
 const ORIGINAL_TYPES_NOT_YET_HERE = new Set([
-  "db_from_s3", "docker", "lavasched", "redshift_unload",
+  "docker", "lavasched",
   "sharepoint_get_doc", "sharepoint_get_list", "sharepoint_get_multi_doc", "sharepoint_put_doc",
-  "sharepoint_put_list", "smb_get", "smb_put", "sqlc", "sqlv",
+  "sharepoint_put_list", "smb_get", "smb_put",
 ]);
 
 /** The original's "<type>: Unknown job type", with a hint for types only the Python worker runs yet. */
