@@ -30,6 +30,12 @@ export interface ProcessOptions {
   timeoutSeconds: number;
   /** Time between SIGTERM and SIGKILL after a timeout (KILL_GRACE_PERIOD). */
   graceSeconds?: number;
+  /**
+   * Sent first at a timeout, before SIGTERM: database clients (psql, mysql) take SIGINT as "cancel the
+   * running statement" and ask the server to stop it, which SIGTERM or SIGKILL of the client would not (the
+   * server would go on until it noticed the closed connection). The tree gets up to 1 s to act on it.
+   */
+  interruptFirst?: boolean;
   signal?: AbortSignal;
   /** Realm and worker named in the step's tag, so a later worker can find the step's orphans. */
   owner?: TagOwner;
@@ -53,6 +59,8 @@ export type ProcessOutcome =
 export const STATUS_TIMEOUT = 28;
 
 export const DEFAULT_KILL_GRACE_SECONDS = 2;
+/** How long a client interrupted at a timeout (`interruptFirst`) has to cancel its statement. */
+const INTERRUPT_GRACE_MS = 1000;
 
 /** The command could not be started at all (missing executable, not executable, bad `#!`). */
 export class ProcessStartError extends Error {
@@ -170,6 +178,11 @@ async function supervise(child: Child, tree: StepTree, opts: ProcessOptions): Pr
     if (first === "abort") outcome = { kind: "aborted", pid };
     if (first === "timeout") {
       const termAfter = secondsSince(tree.startedAt);
+      if (opts.interruptFirst) {
+        signalTree(tree, "SIGINT");
+        // The client's cancel request takes a round trip to the server; then SIGTERM for what is left.
+        await waitForTreeGone(tree, () => leaderExited, INTERRUPT_GRACE_MS, opts.signal);
+      }
       signalTree(tree, "SIGTERM");
       const graceMs = (opts.graceSeconds ?? DEFAULT_KILL_GRACE_SECONDS) * 1000;
       const gone = await waitForTreeGone(tree, () => leaderExited, graceMs, opts.signal);

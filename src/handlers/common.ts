@@ -163,6 +163,8 @@ export interface Step {
   label?: string;
   /** A file the step reads as standard input (sqlc). */
   stdin?: string;
+  /** At a timeout, SIGINT first (a database client then cancels its statement on the server). */
+  interruptFirst?: boolean;
   /** Upload the capture files in dev mode too (sqlv: stdout is the output file lava sql writes itself). */
   uploadInDev?: boolean;
 }
@@ -183,6 +185,7 @@ export async function runStep(run: JobRun, step: Step, result: StepsResult): Pro
       stdout: run.dev ? "inherit" : step.stdoutPath,
       stderr: run.dev ? "inherit" : step.stderrPath,
       ...(step.stdin === undefined ? {} : { stdin: step.stdin }),
+      ...(step.interruptFirst ? { interruptFirst: true } : {}),
       timeoutSeconds: step.timeoutSeconds,
       graceSeconds: Math.max(0, run.config.seconds("KILL_GRACE_PERIOD")),
       signal: run.signal,

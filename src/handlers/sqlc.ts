@@ -50,7 +50,7 @@ export const sqlcJob: JobType = {
     for (const file of await fetchPayload(run, run.job.payload, "SQLC_MAX_PAYLOAD_SIZE")) {
       if (render) await renderPayloadFile(run, file, result);
       const step = fileStep([client, ...args], run.runDir, basename(file), env, timeoutSeconds);
-      await runStep(run, { ...step, stdin: file }, result);
+      await runStep(run, { ...step, stdin: file, interruptFirst: true }, result);
     }
     return result;
   },

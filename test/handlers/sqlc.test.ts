@@ -11,7 +11,7 @@ import { JobFailure, type AugmentedJob } from "../../src/core/job-contract.ts";
 import { realmTable } from "../../src/core/names.ts";
 import { trackSecrets } from "../../src/core/secrets.ts";
 import { needs } from "../support/availability.ts";
-import { BUCKET, REALM, openHarness, type Harness } from "./harness.ts";
+import { BUCKET, REALM, eventually, openHarness, type Harness } from "./harness.ts";
 
 const MY_PASSWORD = "Sqlc-My-S3cret-4242";
 
@@ -95,13 +95,22 @@ describe("sqlc with psql", () => {
     expect(await h.readObject(out.stderr!)).toContain("selec");
   });
 
-  test.if(pgUp)("timeout: the client is killed, status 28", async () => {
-    await put("pgslow/slow.sql", "select pg_sleep(30);\n");
+  test.if(pgUp)("timeout: the statement is cancelled on the server, the client is killed, status 28", async () => {
+    const marker = `sqlc-timeout-${process.pid}-${Date.now()}`;
+    await put("pgslow/slow.sql", `select pg_sleep(30) as "${marker}";\n`);
     const started = performance.now();
     const { message, data } = await failure("pgslow/slow.sql", { conn_id: "pg", timeout: "1s" });
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(message).toMatch(/^Timed out after \d+(\.\d)? seconds$/);
     expect(data!.exit_status).toBe(28);
+    // The client got SIGINT first and sent a cancel request: the server is no longer sleeping for it.
+    const activeSleeps = () => {
+      const q = `select count(*) from pg_stat_activity where state = 'active' and query like '%${marker}%' and pid <> pg_backend_pid()`;
+      const r = Bun.spawnSync(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-At", "-c", q]);
+      return Number(r.stdout.toString().trim());
+    };
+    await eventually(() => activeSleeps() === 0, 3000);
+    expect(activeSleeps()).toBe(0);
   });
 });
 
