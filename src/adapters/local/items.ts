@@ -18,6 +18,9 @@ export function encodeItem(item: Item): string {
 }
 
 export function decodeItem(text: string): Item {
+  // A reviver costs a call per value (measured: the dispatcher reading 1,000 jobs); only text holding a
+  // NUL escape can hold the tag (JSON.stringify always writes NUL as \u0000), so the rest skips it.
+  if (!text.includes("\\u0000")) return JSON.parse(text) as Item;
   return JSON.parse(text, (_key, value: unknown) => {
     if (value && typeof value === "object" && !Array.isArray(value)) {
       const tagged = (value as Record<string, unknown>)[BINARY_TAG];

@@ -77,9 +77,15 @@ export class LocalTableStore implements TableStore {
 
   async batchGet(table: string, keys: Key[]): Promise<(Item | undefined)[]> {
     const spec = this.spec(table);
+    // A key asked for twice is read once and both get the same item, as the AWS adapter's batchGetInChunks does.
+    const read = new Map<string, Item | undefined>();
     return keys.map((key) => {
       const [hk, rk] = keyValues(spec, key);
-      return this.readItem(table, hk, rk);
+      const id = JSON.stringify([hk, rk]);
+      if (read.has(id)) return read.get(id);
+      const item = this.readItem(table, hk, rk);
+      read.set(id, item);
+      return item;
     });
   }
 
