@@ -199,7 +199,7 @@ export async function dispatchJobs(ports: Ports, input: DispatchJobsInput): Prom
     if ("error" in found) return void (outcomes[index] = { jobId, error: found.error });
     if (!found.worker) return void (outcomes[index] = { jobId, error: new DispatchError("Job has no worker", realm, jobId) });
     const queue = input.queue || workerQueueName(realm, found.worker);
-    const msg = buildDispatchMessage({ ...input, jobId, worker: found.worker, tsDispatch });
+    const msg = buildDispatchMessage({ realm, worker: found.worker, jobId, parameters: input.parameters, globals: input.globals, tsDispatch });
     input.onSend?.(jobId, queue, delay);
     let batch = byQueue.get(queue);
     if (!batch) byQueue.set(queue, (batch = []));
