@@ -91,6 +91,36 @@ describe("file format", () => {
     }
   });
 
+  test("together: the lines of fn reach the file at its end, in order, also when it throws", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lava-log-"));
+    try {
+      const path = join(dir, "w.log");
+      const log = createLogger({ target: path });
+      const read = () => readFileSync(path, "utf8").trimEnd().split("\n").filter(Boolean).map((l) => l.split(": ").at(-1));
+      log.info("before");
+      const got = log.together(() => {
+        log.info("one");
+        log.child({ thread: "worker-01" }).warning("two");
+        // Nested: joins the outer group.
+        log.together(() => log.info("three"));
+        expect(read()).toEqual(["before"]);
+        return 7;
+      });
+      expect(got).toBe(7);
+      expect(read()).toEqual(["before", "one", "two", "three"]);
+      expect(() =>
+        log.together(() => {
+          log.error("four");
+          throw new Error("boom");
+        }),
+      ).toThrow("boom");
+      log.info("five");
+      expect(read()).toEqual(["before", "one", "two", "three", "four", "five"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("an unwritable path fails when the logger is made", () => {
     expect(() => createLogger({ target: "/nonexistent-dir/x.log" })).toThrow(/cannot open log file/);
   });
