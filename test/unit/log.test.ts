@@ -366,11 +366,14 @@ describe("record size bound", () => {
 
   test("pyJsonDumpsBounded is the start of pyJsonDumps's text, and counts what it leaves off", async () => {
     const { pyJsonDumps, pyJsonDumpsBounded } = await import("../../src/core/pyformat.ts");
-    const samples: unknown[] = [{ a: 1, b: [1, 2, { c: "é\n\"" }], d: {}, e: [], f: null, g: new Date(0), h: 1.5 }, [], "s", [[[]]], { k: { k: [1, { z: true }] } }];
+    // Nested past the recursion limit (200): written again by the stack walk, same text.
+    let deep: unknown = { end: "é" };
+    for (let i = 0; i < 300; i++) deep = i % 2 ? [deep, i] : { [`k${i}`]: deep };
+    const samples: unknown[] = [{ a: 1, b: [1, 2, { c: "é\n\"" }], d: {}, e: [], f: null, g: new Date(0), h: 1.5 }, [], "s", [[[]]], { k: { k: [1, { z: true }] } }, deep];
     for (const v of samples) {
       for (const indent of [undefined, 4]) {
         const full = pyJsonDumps(v, indent);
-        for (const max of [0, 1, 7, 30, 10_000]) {
+        for (const max of [0, 1, 7, 30, 10_000, 100_000]) {
           expect(pyJsonDumpsBounded(v, indent, max)).toEqual({ text: full.slice(0, max), cut: Math.max(0, full.length - max) });
         }
       }
