@@ -80,8 +80,8 @@ export async function openLocalPorts(opts: LocalPortsOptions): Promise<LocalPort
   const queues = new LocalQueue(db, clock, wakeup);
   // No TTL sweep here: it is a write transaction and a scan of every TTL table's items (events and state
   // grow with the realm's history) in every command's start, a dispatcher's included. A process sweeps
-  // at its first table write and every 10 minutes after (tables.ts maybeSweepTtl); until then expired
-  // items may still be read, as DynamoDB's own lazy TTL allows.
+  // just before its first table write and every 10 minutes after (tables.ts maybeSweepTtl); until then
+  // expired items may still be read, as DynamoDB's own lazy TTL allows.
   let closed = false;
   return {
     backend: "local",
