@@ -3,7 +3,10 @@
  * per 100 jobs, one SendMessageBatch per 10 messages; one transaction locally). Paired in each run with
  * `lava version` (start-up and exit only), so the extra time of N dispatches is visible on a noisy machine.
  *
- *   bun bench/dispatch-many.ts [--jobs 1000] [--runs 10] [--exe dist/lava]
+ *   bun bench/dispatch-many.ts [--jobs 1000] [--runs 10] [--exe dist/lava] [--before OTHER] [--backend local|aws|both]
+ *
+ * With `--before`, each run pairs the dispatcher of EXE with the same dispatch by another build OTHER
+ * instead of with `lava version`.
  *
  * Realm `bench` of bench/fixture.ts; the ids are `bench/sink` repeated (worker `sink`, a queue nobody
  * reads), so every run is N jobs read and N messages sent. The queue is drained after each run.
@@ -23,11 +26,15 @@ const { values } = parseArgs({
     jobs: { type: "string", default: "1000" },
     runs: { type: "string", default: "10" },
     exe: { type: "string", default: join(ROOT, "dist", "lava") },
+    before: { type: "string" },
+    backend: { type: "string", default: "both" },
   },
 });
 const N = Number(values.jobs);
 const RUNS = Number(values.runs);
 const EXE = resolve(values.exe!);
+const BEFORE = values.before ? resolve(values.before) : undefined;
+const BACKENDS = values.backend === "both" ? (["local", "aws"] as const) : ([values.backend] as ("local" | "aws")[]);
 
 async function drain(ports: Ports): Promise<number> {
   const queue = workerQueueName(REALM, SINK_WORKER);
@@ -45,14 +52,14 @@ const rows: Row[] = [];
 try {
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: fixture.work, ...fixture.env };
   const ids = Array.from({ length: N }, () => SINK_JOB);
-  for (const backend of ["local", "aws"] as const) {
+  for (const backend of BACKENDS) {
     const ports = backend === "local" ? await openLocalPorts({ home: fixture.env.LAVA_HOME! }) : await openAwsPorts({ env: fixture.emulators.env });
     const benv = { ...env, LAVA_BACKEND: backend };
     try {
       rows.push(
         await pair(`\`lava-dispatcher -r bench\` with ${N} job ids, ${backend} backend`, RUNS, async (side) => {
-          if (side === "b") return timed([EXE, "version"], benv, fixture.work);
-          const ms = await timed([EXE, "dispatcher", "-r", REALM, ...ids], benv, fixture.work);
+          if (side === "b" && !BEFORE) return timed([EXE, "version"], benv, fixture.work);
+          const ms = await timed([side === "a" ? EXE : BEFORE!, "dispatcher", "-r", REALM, ...ids], benv, fixture.work);
           const sent = await drain(ports);
           if (sent !== N) throw new Error(`${backend}: ${sent} messages on the queue, expected ${N}`);
           return ms;
@@ -65,5 +72,5 @@ try {
 } finally {
   await fixture.stop();
 }
-process.stdout.write(`\n${EXE}: ${N} dispatches in one process against \`lava version\`; ${new Date().toISOString()}\n`);
-process.stdout.write(table(rows, "dispatcher", "version"));
+process.stdout.write(`\n${EXE}: ${N} dispatches in one process against ${BEFORE ? `the same by ${BEFORE}` : "`lava version`"}; ${new Date().toISOString()}\n`);
+process.stdout.write(table(rows, "dispatcher", BEFORE ? "before" : "version"));

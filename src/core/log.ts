@@ -9,9 +9,10 @@
  *
  * JavaScript has no threads; `thread` is a field callers set (`worker-00`, `event`, `heartbeat`) and
  * defaults to `MainThread` as in the original, so log analysis keyed on it keeps working.
- * consola dispatches records to our reporter; formatting is ours because the formats are fixed.
+ * Formatting is ours because the formats are fixed. Records go straight to the sink: consola, which used
+ * to dispatch them to our one reporter, cost more per line than the rest of the path together in a
+ * short-lived process (lava-dispatcher logging 1,000 lines: docs/BENCHMARKS.md).
  */
-import { createConsola, type ConsolaInstance } from "consola/core";
 import { hostname } from "node:os";
 import { programName } from "./program.ts";
 import { formatLine, jsonLine, LEVEL_NUMBERS, type JsonStyle, type LevelName, type LogRecord } from "./log/format.ts";
@@ -41,6 +42,12 @@ export interface Logger {
   critical(msg: string, fields?: LogFields): void;
   /** A logger adding `fields` to every record (e.g. `{ thread: "worker-01" }`). */
   child(fields: LogFields): Logger;
+  /**
+   * Runs `fn` (synchronous) with the lines it logs to stderr or a file written together, in one write,
+   * when it returns or throws: for a loop that logs many lines and does nothing else (lava-dispatcher's
+   * outcomes). Anything else `fn` writes to stderr would overtake those lines, so it must not.
+   */
+  together<T>(fn: () => T): T;
 }
 
 export interface LoggerOptions {
@@ -78,20 +85,10 @@ export function parseLevel(name: string): number {
 }
 
 const LEVELS: readonly LevelName[] = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"];
-const CONSOLA_TYPE: Record<LevelName, "debug" | "info" | "warn" | "error" | "fatal"> = {
-  DEBUG: "debug",
-  INFO: "info",
-  WARNING: "warn",
-  ERROR: "error",
-  CRITICAL: "fatal",
-};
-
-/** What consola carries to our reporter; no `message` key so consola passes it through untouched. */
-interface Envelope {
-  rec: LogRecord;
-}
 
 type Emit = (rec: LogRecord) => void;
+type Together = <T>(fn: () => T) => T;
+const runNow: Together = (fn) => fn();
 
 /**
  * The size bound of one record (docs/WORKER.md, "Log records are bounded"): its message keeps at most
@@ -161,13 +158,23 @@ function boundFields(fields: LogFields): LogFields {
   return bound(fields, 0) as LogFields;
 }
 
-function makeLogger(emit: Emit, threshold: number, base: LogFields): Logger {
+/**
+ * `onlyThread`: the target shows no field but `thread` (the line formats), so only that one is prepared;
+ * what it gets is what the full preparation gives it (`thread` is the first key of every record, below).
+ */
+function makeLogger(emit: Emit, threshold: number, base: LogFields, together: Together = runNow, onlyThread = false): Logger {
   const log = (level: LevelName, msg: string, fields?: LogFields): void => {
     if (LEVEL_NUMBERS[level]! < threshold) return;
+    const message = capText(scrubSecrets(msg));
+    if (onlyThread) {
+      const t = fields && Object.hasOwn(fields, "thread") ? fields.thread : base.thread;
+      emit({ time: preciseNow(), level, message, fields: typeof t === "string" ? { thread: capText(scrubSecrets(t), LOG_RECORD_MAX_CHARS - "thread".length) } : {} });
+      return;
+    }
     const merged: LogFields = fields ? { ...base, ...fields } : { ...base };
     // Secrets by name first (a `password` field), then by value (a known secret pasted into a sentence);
     // then the record is bounded.
-    emit({ time: preciseNow(), level, message: capText(scrubSecrets(msg)), fields: boundFields(scrubDeep(redact(merged)) as LogFields) });
+    emit({ time: preciseNow(), level, message, fields: boundFields(scrubDeep(redact(merged)) as LogFields) });
   };
   return {
     debug: (m, f) => log("DEBUG", m, f),
@@ -175,7 +182,8 @@ function makeLogger(emit: Emit, threshold: number, base: LogFields): Logger {
     warning: (m, f) => log("WARNING", m, f),
     error: (m, f) => log("ERROR", m, f),
     critical: (m, f) => log("CRITICAL", m, f),
-    child: (fields) => makeLogger(emit, threshold, { ...base, ...fields }),
+    child: (fields) => makeLogger(emit, threshold, { ...base, ...fields }, together, onlyThread),
+    together,
   };
 }
 
@@ -208,30 +216,17 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     tag,
   };
   const style = opts.jsonStyle ?? "worker";
-  const consola: ConsolaInstance = createConsola({
-    level: 5,
-    throttle: 0,
-    reporters: [
-      {
-        log: (logObj) => {
-          const env = logObj.args[0] as Envelope;
-          const rec = env.rec;
-          const text = opts.json
-            ? (sink.isSyslog ? `${tag}: ` : "") + jsonLine(rec, constants, style)
-            : formatLine(rec, sink.format, tag);
-          sink.write(rec.level, text);
-        },
-      },
-    ],
-  });
-  const emit: Emit = (rec) => consola[CONSOLA_TYPE[rec.level]]({ rec } satisfies Envelope);
-  return makeLogger(emit, threshold, { thread: "MainThread", ...opts.fields });
+  const emit: Emit = (rec) => {
+    const text = opts.json ? (sink.isSyslog ? `${tag}: ` : "") + jsonLine(rec, constants, style) : formatLine(rec, sink.format, tag);
+    sink.write(rec.level, text);
+  };
+  return makeLogger(emit, threshold, { thread: "MainThread", ...opts.fields }, (fn) => sink.together(fn), !opts.json);
 }
 
 /** Drops everything. */
 export function silentLogger(): Logger {
   const noop = (): void => {};
-  const logger: Logger = { debug: noop, info: noop, warning: noop, error: noop, critical: noop, child: () => logger };
+  const logger: Logger = { debug: noop, info: noop, warning: noop, error: noop, critical: noop, child: () => logger, together: runNow };
   return logger;
 }
 

@@ -130,10 +130,75 @@ export function pyJsonDumpsBounded(
   maxChars: number,
   opts: { sortKeys?: boolean; hide?: (key: string, value: unknown) => string | undefined } = {},
 ): { text: string; cut: number } {
+  const sortKeys = opts.sortKeys ?? false;
+  const nested = new BoundedText(maxChars);
+  try {
+    dumpNested(value, indent, nested, sortKeys, opts.hide);
+    return { text: nested.parts.join(""), cut: nested.cut };
+  } catch (err) {
+    if (err !== TOO_DEEP_TO_RECURSE) throw err;
+  }
   const out = new BoundedText(maxChars);
-  dumpBounded(value, indent, out, opts.sortKeys ?? false, opts.hide);
+  dumpBounded(value, indent, out, sortKeys, opts.hide);
   return { text: out.parts.join(""), cut: out.cut };
 }
+
+/** Thrown by dumpNested past RECURSION_LIMIT levels: the value is written again by dumpBounded. */
+const TOO_DEEP_TO_RECURSE = new Error("too deep to recurse");
+const RECURSION_LIMIT = 200;
+
+/**
+ * dumpBounded's output, by recursion: the same calls on `out` in the same order, without a step object
+ * per key, value and separator. The `log` job writes its whole job this way, and dumpBounded's walk was a
+ * tenth of a worker's CPU per `log` job (docs/BENCHMARKS.md). Values nested deeper than RECURSION_LIMIT
+ * (or cyclic) make it give up; the caller starts again with dumpBounded, at most twice the work.
+ */
+function dumpNested(
+  root: unknown,
+  indent: number | undefined,
+  out: BoundedText,
+  sortKeys: boolean,
+  hide?: (key: string, value: unknown) => string | undefined,
+): void {
+  const write = (value: unknown, width: number, depth: number): void => {
+    if (value === null || value === undefined || typeof value !== "object" || value instanceof Date) {
+      if (out.full && typeof value === "string") return out.skipString(value);
+      return out.put(dumpValue(value, indent, ""));
+    }
+    if (value instanceof Uint8Array) throw new TypeError("Object of type bytes is not JSON serializable");
+    if (typeof (value as { isoformat?: unknown }).isoformat === "function") return out.put(dumpValue(value, indent, ""));
+    if (depth >= RECURSION_LIMIT) throw TOO_DEEP_TO_RECURSE;
+    const inner = width + (indent ?? 0);
+    const isArray = Array.isArray(value);
+    let entries: [string | undefined, unknown][] = isArray
+      ? (value as unknown[]).map((v) => [undefined, v])
+      : Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    if (sortKeys && !isArray && Object.getPrototypeOf(value) === Object.prototype) {
+      entries = entries.sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0));
+    }
+    const [open, close] = isArray ? ["[", "]"] : ["{", "}"];
+    if (entries.length === 0) return out.put(open + close);
+    out.put(open);
+    // dumpBounded decides every entry's shown value before writing the first: hide is pure, so no difference.
+    for (let i = 0; i < entries.length; i++) {
+      const [k, v] = entries[i]!;
+      if (i > 0) out.put(indent === undefined ? ", " : ",");
+      if (indent !== undefined) out.newline(inner);
+      if (k !== undefined) {
+        if (out.full) out.skipString(k);
+        else out.put(pyString(k));
+        out.put(": ");
+      }
+      write(k !== undefined && hide ? (hide(k, v) ?? v) : v, inner, depth + 1);
+    }
+    if (indent !== undefined) out.newline(width);
+    out.put(close);
+  };
+  write(root, 0, 0);
+}
+
+/** A newline and N spaces, for the widths of the first 16 levels of 4-space indentation. */
+const NEWLINES = Array.from({ length: 65 }, (_, n) => `\n${" ".repeat(n)}`);
 
 class BoundedText {
   readonly parts: string[] = [];
@@ -159,7 +224,7 @@ class BoundedText {
   newline(width: number): void {
     const length = 1 + width;
     if (length <= this.room) {
-      this.parts.push(`\n${" ".repeat(width)}`);
+      this.parts.push(NEWLINES[width] ?? `\n${" ".repeat(width)}`);
       this.room -= length;
       return;
     }
@@ -258,6 +323,9 @@ function pyString(text: string): string {
   const json = JSON.stringify(text);
   return NOT_ASCII_PRINTABLE.test(json) ? json.replace(NOT_ASCII_PRINTABLE_ALL, escapeUnit) : json;
 }
+
+/** A string as Python's `json.dumps` writes it (pyString above). */
+export { pyString as pyJsonString };
 
 const NOT_ASCII_PRINTABLE = /[\u007f-\uffff]/;
 const NOT_ASCII_PRINTABLE_ALL = /[\u007f-\uffff]/g;

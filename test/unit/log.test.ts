@@ -91,6 +91,36 @@ describe("file format", () => {
     }
   });
 
+  test("together: the lines of fn reach the file at its end, in order, also when it throws", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lava-log-"));
+    try {
+      const path = join(dir, "w.log");
+      const log = createLogger({ target: path });
+      const read = () => readFileSync(path, "utf8").trimEnd().split("\n").filter(Boolean).map((l) => l.split(": ").at(-1));
+      log.info("before");
+      const got = log.together(() => {
+        log.info("one");
+        log.child({ thread: "worker-01" }).warning("two");
+        // Nested: joins the outer group.
+        log.together(() => log.info("three"));
+        expect(read()).toEqual(["before"]);
+        return 7;
+      });
+      expect(got).toBe(7);
+      expect(read()).toEqual(["before", "one", "two", "three"]);
+      expect(() =>
+        log.together(() => {
+          log.error("four");
+          throw new Error("boom");
+        }),
+      ).toThrow("boom");
+      log.info("five");
+      expect(read()).toEqual(["before", "one", "two", "three", "four", "five"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("an unwritable path fails when the logger is made", () => {
     expect(() => createLogger({ target: "/nonexistent-dir/x.log" })).toThrow(/cannot open log file/);
   });
@@ -336,11 +366,14 @@ describe("record size bound", () => {
 
   test("pyJsonDumpsBounded is the start of pyJsonDumps's text, and counts what it leaves off", async () => {
     const { pyJsonDumps, pyJsonDumpsBounded } = await import("../../src/core/pyformat.ts");
-    const samples: unknown[] = [{ a: 1, b: [1, 2, { c: "é\n\"" }], d: {}, e: [], f: null, g: new Date(0), h: 1.5 }, [], "s", [[[]]], { k: { k: [1, { z: true }] } }];
+    // Nested past the recursion limit (200): written again by the stack walk, same text.
+    let deep: unknown = { end: "é" };
+    for (let i = 0; i < 300; i++) deep = i % 2 ? [deep, i] : { [`k${i}`]: deep };
+    const samples: unknown[] = [{ a: 1, b: [1, 2, { c: "é\n\"" }], d: {}, e: [], f: null, g: new Date(0), h: 1.5 }, [], "s", [[[]]], { k: { k: [1, { z: true }] } }, deep];
     for (const v of samples) {
       for (const indent of [undefined, 4]) {
         const full = pyJsonDumps(v, indent);
-        for (const max of [0, 1, 7, 30, 10_000]) {
+        for (const max of [0, 1, 7, 30, 10_000, 100_000]) {
           expect(pyJsonDumpsBounded(v, indent, max)).toEqual({ text: full.slice(0, max), cut: Math.max(0, full.length - max) });
         }
       }

@@ -44,6 +44,13 @@ describe.if(withGolden)("dispatch message format", () => {
     expect(body.replace(/"run_id": "[^"]+", "ts_dispatch": "[^"]+"/, "X")).toBe(withParams.body.replace(/"run_id": "[^"]+", "ts_dispatch": "[^"]+"/, "X"));
   });
 
+  test("the body is pyJsonDumps of the message, whatever its fields hold", () => {
+    const msg = buildDispatchMessage({ realm: "réalm", worker: "w\"1", jobId: "j\\é😀", parameters: { p: ["é", 1.5, null], q: { r: true } }, globals: { g: "\u007f" } });
+    expect(dispatchMessageBody(msg)).toBe(pyJsonDumps(msg));
+    const bare = buildDispatchMessage({ realm: "r", worker: "w", jobId: "j" });
+    expect(dispatchMessageBody(bare)).toBe(pyJsonDumps(bare));
+  });
+
   test("non-ASCII and control characters are escaped as Python's json.dumps does", () => {
     expect(pyJsonDumps({ a: "é\n\u0001\u007f😀", b: [1, 2.5, true, null] })).toBe('{"a": "\\u00e9\\n\\u0001\\u007f\\ud83d\\ude00", "b": [1, 2.5, true, null]}');
   });

@@ -110,7 +110,9 @@ function queueUrlMemory(settings: AwsSettings, env: NodeJS.ProcessEnv): QueueUrl
     settings.profile ?? env.AWS_PROFILE ?? "",
     settings.credentials?.accessKeyId ?? env.AWS_ACCESS_KEY_ID ?? "",
   ].join("|");
-  return new FileQueueUrlMemory(file, scope);
+  const memory = new FileQueueUrlMemory(file, scope);
+  memory.preload();
+  return memory;
 }
 
 export async function openAwsPorts(opts: AwsPortsOptions = {}): Promise<AwsPorts> {

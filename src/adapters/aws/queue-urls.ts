@@ -77,6 +77,15 @@ export class FileQueueUrlMemory implements QueueUrlMemory {
     return new Bun.CryptoHasher("sha256").update(`${this.scope}\n${name}`).digest("hex");
   }
 
+  /**
+   * Starts reading the file now, so that it is read while the process waits for its first requests (a
+   * dispatcher's GetItem) instead of after them. A failure reaches whoever calls `get` and friends, as
+   * without this; the handler here only keeps it from counting as unhandled when nobody asks.
+   */
+  preload(): void {
+    this.load().catch(() => {});
+  }
+
   private load(): Promise<Map<string, string>> {
     this.entries ??= this.read();
     return this.entries;
@@ -85,10 +94,11 @@ export class FileQueueUrlMemory implements QueueUrlMemory {
   /** The file's entries when it can be trusted; an absent, foreign or malformed file counts as empty. */
   private async read(): Promise<Map<string, string>> {
     const file = Bun.file(this.file);
-    if (!(await file.exists())) return new Map();
     let parsed: unknown;
     try {
-      if (!(await this.ours(this.file)) || !(await this.ours(parentOf(this.file)))) return new Map();
+      // The file's and its directory's stat at once: each is a round trip to Bun's I/O threads.
+      const [mine, dirMine] = await Promise.all([this.ours(this.file), this.ours(parentOf(this.file))]);
+      if (!mine || !dirMine) return new Map();
       parsed = await file.json();
     } catch (err) {
       // Edited by hand into something else than JSON, or gone or unreadable since: start afresh.

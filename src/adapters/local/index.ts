@@ -78,7 +78,10 @@ export async function openLocalPorts(opts: LocalPortsOptions): Promise<LocalPort
   const params = new LocalParameters(db, clock, new LocalKms(home));
   params.encryptPlaintext();
   const queues = new LocalQueue(db, clock, wakeup);
-  tables.sweepExpired();
+  // No TTL sweep here: it is a write transaction and a scan of every TTL table's items (events and state
+  // grow with the realm's history) in every command's start, a dispatcher's included. A process sweeps
+  // just before its first table write and every 10 minutes after (tables.ts maybeSweepTtl); until then
+  // expired items may still be read, as DynamoDB's own lazy TTL allows.
   let closed = false;
   return {
     backend: "local",

@@ -77,20 +77,26 @@ export class LocalTableStore implements TableStore {
 
   async batchGet(table: string, keys: Key[]): Promise<(Item | undefined)[]> {
     const spec = this.spec(table);
+    // A key asked for twice is read once and both get the same item, as the AWS adapter's batchGetInChunks does.
+    const read = new Map<string, Item | undefined>();
     return keys.map((key) => {
       const [hk, rk] = keyValues(spec, key);
-      return this.readItem(table, hk, rk);
+      const id = JSON.stringify([hk, rk]);
+      if (read.has(id)) return read.get(id);
+      const item = this.readItem(table, hk, rk);
+      read.set(id, item);
+      return item;
     });
   }
 
   async put(table: string, item: Item, opts?: { condition?: Condition }): Promise<void> {
     const spec = this.spec(table);
     const [hk, rk] = keyValues(spec, item);
+    this.maybeSweepTtl();
     await groupWrite(this.db, () => {
       checkCondition(table, this.readItem(table, hk, rk), opts?.condition);
       this.writeItem(spec, item);
     });
-    this.maybeSweepTtl();
   }
 
   async update(table: string, key: Key, update: ItemUpdate, opts?: { condition?: Condition }): Promise<Item> {
@@ -98,6 +104,7 @@ export class LocalTableStore implements TableStore {
     const [hk, rk] = keyValues(spec, key);
     const keyNames = spec.range ? [spec.hash, spec.range] : [spec.hash];
     const bareKey: Item = spec.range ? { [spec.hash]: hk, [spec.range]: rk } : { [spec.hash]: hk };
+    this.maybeSweepTtl();
     const result = await groupWrite(this.db, () => {
       const current = this.readItem(table, hk, rk);
       checkCondition(table, current, opts?.condition);
@@ -105,7 +112,6 @@ export class LocalTableStore implements TableStore {
       this.writeItem(spec, next);
       return next;
     });
-    this.maybeSweepTtl();
     return result;
   }
 
@@ -170,6 +176,10 @@ export class LocalTableStore implements TableStore {
     return deleted;
   }
 
+  /**
+   * Before a write, so that a process's first sweep (none is made at open) runs before anything it writes:
+   * an item it writes is swept at the earliest by a later sweep, as when the sweep ran at open.
+   */
   private maybeSweepTtl(): void {
     if (this.clock.now() - this.lastTtlSweep > 10 * 60_000) this.sweepExpired();
   }

@@ -61,19 +61,26 @@ export default defineCommand({
         onReadOneByOne: (reason) => log.warning(`Reading the jobs together failed, reading them one by one: ${reason.message}`, { event_type: "dispatch" }),
       });
       let explained = false;
-      for (const outcome of outcomes) {
-        const { jobId } = outcome;
-        if ("runId" in outcome) {
-          log.info(`${jobId}@${realm} dispatched (${outcome.runId})`, { event_type: "dispatch", job_id: jobId, run_id: outcome.runId });
-          continue;
-        }
-        status = 1;
-        log.error(`${jobId}@${realm} dispatch failed - ${outcome.error.message}`, { event_type: "dispatch", job_id: jobId });
-        const cause = outcome.error.cause ?? outcome.error;
-        if (!explained && explainMissingRealm(cause, realm) !== cause) {
-          process.stderr.write(`lava dispatcher: ${noRealmMessage(realm)}\n`);
-          explained = true;
-        }
+      // The lines of many outcomes go out together (Logger.together); the one explanation written
+      // directly to stderr ends a group, so it still follows the line it explains.
+      let next = 0;
+      while (next < outcomes.length) {
+        const explain = log.together(() => {
+          while (next < outcomes.length) {
+            const outcome = outcomes[next++]!;
+            const { jobId } = outcome;
+            if ("runId" in outcome) {
+              log.info(`${jobId}@${realm} dispatched (${outcome.runId})`, { event_type: "dispatch", job_id: jobId, run_id: outcome.runId });
+              continue;
+            }
+            status = 1;
+            log.error(`${jobId}@${realm} dispatch failed - ${outcome.error.message}`, { event_type: "dispatch", job_id: jobId });
+            const cause = outcome.error.cause ?? outcome.error;
+            if (!explained && explainMissingRealm(cause, realm) !== cause) return (explained = true);
+          }
+          return false;
+        });
+        if (explain) process.stderr.write(`lava dispatcher: ${noRealmMessage(realm)}\n`);
       }
     } finally {
       await ports.close().catch(() => {});

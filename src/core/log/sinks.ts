@@ -8,7 +8,35 @@ export interface Sink {
   /** Lines are written to syslog with a `<tag>: ` prefix when they are JSON. */
   isSyslog: boolean;
   write(level: LevelName, line: string): void;
+  /** Runs `fn` with the lines written meanwhile joined into one write at its end (Logger.together). */
+  together<T>(fn: () => T): T;
   close(): void;
+}
+
+/**
+ * Logger.together for a sink whose lines can be joined: `write` puts text through `out`, which `hold`
+ * redirects to a buffer while `fn` runs. One system call for many lines: 1,000 `writeSync` calls cost
+ * lava-dispatcher 4–8 ms (docs/BENCHMARKS.md). Nested calls join the outermost.
+ */
+function joinable(writeText: (text: string) => void): { out: (text: string) => void; together: <T>(fn: () => T) => T } {
+  let held: string[] | undefined;
+  return {
+    out: (text) => {
+      if (held) held.push(text);
+      else writeText(text);
+    },
+    together: (fn) => {
+      if (held) return fn();
+      held = [];
+      try {
+        return fn();
+      } finally {
+        const text = held.join("");
+        held = undefined;
+        if (text) writeText(text);
+      }
+    },
+  };
 }
 
 export interface SinkOptions {
@@ -37,14 +65,17 @@ export function openSink(opts: SinkOptions): Sink {
 function stderrSink(opts: SinkOptions): Sink {
   const out = opts.write;
   const colour = !out && opts.colour && !process.env.NO_COLOR && isTerminal(2);
+  const stderr = joinable(writeStderr);
   return {
     format: "stderr",
     isSyslog: false,
     write(level, line) {
       if (out) return out(line);
-      const [on, off] = colour ? COLOURS[level] : ["", ""];
-      writeStderr(`${on}${line}${off}\n`);
+      if (!colour) return stderr.out(`${line}\n`);
+      const [on, off] = COLOURS[level];
+      stderr.out(`${on}${line}${off}\n`);
     },
+    together: out ? (fn) => fn() : stderr.together,
     close() {},
   };
 }
@@ -95,13 +126,15 @@ function fileSink(path: string): Sink {
   } catch (e) {
     throw new Error(`cannot open log file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // Synchronous so a line is on disk before a crash or process.exit.
+  const file = joinable((text) => writeSync(fd, text));
   return {
     format: "file",
     isSyslog: false,
-    // Synchronous so a line is on disk before a crash or process.exit.
     write(_level, line) {
-      writeSync(fd, `${line}\n`);
+      file.out(`${line}\n`);
     },
+    together: file.together,
     close() {
       closeSync(fd);
     },
@@ -120,6 +153,8 @@ function syslogSink(facilityName: string, opts: SinkOptions): Sink {
       // Like Python's SysLogHandler: `<PRI>` then the message then a NUL; the daemon adds time and host.
       transport.send(`<${facility * 8 + SEVERITY[level]}>${line}\0`);
     },
+    // One datagram per record: nothing to join.
+    together: (fn) => fn(),
     close() {
       transport.close();
     },
