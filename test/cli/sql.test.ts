@@ -14,21 +14,12 @@ import { openLocalPorts, type LocalPorts } from "../../src/adapters/local/index.
 import { createRealm } from "../../src/core/realm-setup.ts";
 import { realmTable } from "../../src/core/names.ts";
 import { silentLogger } from "../../src/core/log.ts";
-import { needs } from "../support/availability.ts";
+import { needs, tcpOpen } from "../support/availability.ts";
 import { pythonPresent, runPython } from "../support/python.ts";
 import { MAIN, ROOT } from "../support/lava-process.ts";
 
 const MY_PASSWORD = "LavaSql-Wr0ng-7373";
 
-async function tcpOpen(port: number): Promise<boolean> {
-  try {
-    const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    s.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 const pgUp = needs("PostgreSQL on 127.0.0.1:5432", await tcpOpen(5432));
 const myUp = needs("MariaDB on 127.0.0.1:3306", await tcpOpen(3306));
 const pyUp = needs("python3 with jinja2", pythonPresent() && Bun.spawnSync(["/usr/bin/python3", "-c", "import jinja2"]).exitCode === 0);

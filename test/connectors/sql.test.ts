@@ -14,21 +14,11 @@ import { ConnectionError } from "../../src/connectors/types.ts";
 import { mssqlConfig } from "../../src/connectors/mssql.ts";
 import { oracleDsn } from "../../src/connectors/oracle.ts";
 import { scrubSecrets } from "../../src/core/secrets.ts";
-import { needs, freePort } from "../support/availability.ts";
+import { needs, freePort, tcpOpen } from "../support/availability.ts";
 import { openConnHarness, rejection, REALM, type ConnHarness } from "./support.ts";
 
 const PG_PASSWORD = "pg-Secret-4711:x";
 const MY_PASSWORD = "my-Secret-4712";
-
-async function tcpOpen(port: number): Promise<boolean> {
-  try {
-    const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    s.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const pgUp = needs("PostgreSQL on 127.0.0.1:5432", await tcpOpen(5432));
 const myUp = needs("MariaDB on 127.0.0.1:3306", await tcpOpen(3306));

@@ -15,18 +15,8 @@ import mysql from "mysql2/promise";
 import { dbFromS3Job, nameFromKey, stripExtensions } from "../../src/handlers/db_from_s3.ts";
 import { JobFailure, type AugmentedJob } from "../../src/core/job-contract.ts";
 import { realmTable } from "../../src/core/names.ts";
-import { needs } from "../support/availability.ts";
+import { needs, tcpOpen } from "../support/availability.ts";
 import { BUCKET, REALM, openHarness, type Harness } from "./harness.ts";
-
-async function tcpOpen(port: number): Promise<boolean> {
-  try {
-    const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    s.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const pgUp = needs("PostgreSQL on 127.0.0.1:5432", await tcpOpen(5432));
 const myUp = needs("MariaDB on 127.0.0.1:3306", await tcpOpen(3306));

@@ -18,19 +18,9 @@ import { JobFailure, type AugmentedJob, type JobRun } from "../../src/core/job-c
 import { realmTable } from "../../src/core/names.ts";
 import type { SqlSession } from "../../src/ports/index.ts";
 import { openAwsPorts } from "../../src/adapters/aws/index.ts";
-import { needs } from "../support/availability.ts";
+import { needs, tcpOpen } from "../support/availability.ts";
 import { emulatorsPresent, sdkConfig, startAwsEmulators, type AwsEmulators } from "../support/emulators.ts";
 import { BUCKET, REALM, openHarness, type Harness } from "./harness.ts";
-
-async function tcpOpen(port: number): Promise<boolean> {
-  try {
-    const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    s.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const pgUp = needs("PostgreSQL on 127.0.0.1:5432", await tcpOpen(5432));
 const motoUp = needs("moto_server (python3 moto)", emulatorsPresent.moto() && emulatorsPresent.dynalite() && emulatorsPresent.fauxqs());

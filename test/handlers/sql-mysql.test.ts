@@ -8,23 +8,13 @@ import mysql from "mysql2/promise";
 import { sqliJob } from "../../src/handlers/sqli.ts";
 import type { AugmentedJob } from "../../src/core/job-contract.ts";
 import { realmTable } from "../../src/core/names.ts";
-import { needs } from "../support/availability.ts";
+import { needs, tcpOpen } from "../support/availability.ts";
 import { PYTHON, pythonPresent } from "../support/python.ts";
 import { openHarness, type Harness } from "./harness.ts";
 
 const USER = "lava_sql_myval";
 const PASSWORD = "Sql-MyVal-S3cret-4242";
 const TABLE = "lava_sql_my_kinds";
-
-async function tcpOpen(port: number): Promise<boolean> {
-  try {
-    const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    s.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const pymysql = pythonPresent() && Bun.spawnSync([PYTHON, "-c", "import pymysql"]).exitCode === 0;
 const ready = needs("MariaDB on 127.0.0.1:3306 and python3 with PyMySQL", (await tcpOpen(3306)) && pymysql);

@@ -14,21 +14,11 @@ import { sqliJob } from "../../src/handlers/sqli.ts";
 import { JobFailure, type AugmentedJob } from "../../src/core/job-contract.ts";
 import { realmTable } from "../../src/core/names.ts";
 import { trackSecrets } from "../../src/core/secrets.ts";
-import { needs, freePort } from "../support/availability.ts";
+import { needs, freePort, tcpOpen } from "../support/availability.ts";
 import { pythonPresent, runPython } from "../support/python.ts";
 import { BUCKET, REALM, openHarness, type Harness } from "./harness.ts";
 
 const MY_PASSWORD = "Sql-My-S3cret-8181";
-
-async function tcpOpen(port: number): Promise<boolean> {
-  try {
-    const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    s.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const pgUp = needs("PostgreSQL on 127.0.0.1:5432", await tcpOpen(5432));
 const myUp = needs("MariaDB on 127.0.0.1:3306", await tcpOpen(3306));

@@ -10,20 +10,11 @@ import { applicationName } from "../../src/connectors/appname.ts";
 import { JobFailure, type AugmentedJob } from "../../src/core/job-contract.ts";
 import { realmTable } from "../../src/core/names.ts";
 import { trackSecrets } from "../../src/core/secrets.ts";
-import { needs } from "../support/availability.ts";
+import { needs, tcpOpen } from "../support/availability.ts";
 import { BUCKET, REALM, eventually, openHarness, type Harness } from "./harness.ts";
 
 const MY_PASSWORD = "Sqlc-My-S3cret-4242";
 
-async function tcpOpen(port: number): Promise<boolean> {
-  try {
-    const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    s.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 const pgUp = needs("PostgreSQL on 127.0.0.1:5432 and psql", (await tcpOpen(5432)) && Bun.which("psql") !== null);
 const myUp = needs("MariaDB on 127.0.0.1:3306 and its client", (await tcpOpen(3306)) && Bun.which("mysql") !== null);
 

@@ -39,3 +39,14 @@ export function freePort(): number {
   server.stop(true);
   return port;
 }
+
+/** True when something accepts TCP connections on 127.0.0.1:`port` (a database server the tests use). */
+export async function tcpOpen(port: number): Promise<boolean> {
+  try {
+    const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    s.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
