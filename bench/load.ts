@@ -10,11 +10,12 @@
  * Needs PostgreSQL on 127.0.0.1:5432 (trust, db `test`) with the table bench/sql.ts creates
  * (`lava_bench_sql`; run that first), and psql. Each job runs in its own process so its peak RSS is its own.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { stats } from "./paired.ts";
+import { benchJobRun, openBenchPorts, peakRssBytes } from "./job-child.ts";
 
 const SOURCE = "lava_bench_sql";
 const TARGET = "lava_bench_load";
@@ -29,59 +30,17 @@ if (args[0] === "--child") {
   process.exit(0);
 }
 
-async function openPorts(backend: "local" | "aws", home: string) {
-  const local = await (await import("../src/adapters/local/index.ts")).openLocalPorts({ home });
-  const aws = backend === "aws" ? await (await import("../src/adapters/aws/index.ts")).openAwsPorts({ env: process.env as Record<string, string> }) : undefined;
-  return { local, ports: aws ? { ...local, objects: aws.objects, close: async () => (await aws.close(), await local.close()) } : local };
-}
-
 /** Runs one db_from_s3 job of `key` in this process and prints {seconds, rss} as JSON. */
 async function child(key: string, backend: "local" | "aws", home: string): Promise<void> {
-  const { LavaConfig } = await import("../src/core/config.ts");
-  const { silentLogger } = await import("../src/core/log.ts");
-  const { realmTable } = await import("../src/core/names.ts");
   const { dbFromS3Job } = await import("../src/handlers/db_from_s3.ts");
-  const { ports, local } = await openPorts(backend, home);
-  await ports.tables.createTable({ name: realmTable("bench", "connections"), hash: "conn_id" }).catch(() => {});
-  await ports.tables.put(realmTable("bench", "connections"), { conn_id: "pg", type: "postgres", enabled: true, host: "127.0.0.1", port: 5432, database: "test", user: "postgres", password: "/bench/pg" });
-  local.local.putParameter("/bench/pg", "x", { secure: true });
-  const now = new Date();
-  const runId = crypto.randomUUID();
+  const ports = await openBenchPorts(backend, home);
   const work = mkdtempSync(join(tmpdir(), "lava-bench-load-"));
-  const run = {
-    job: {
-      job_id: "bench/load",
-      type: "db_from_s3",
-      worker: "core",
-      payload: "--",
-      owner: "",
-      description: "",
-      enabled: true,
-      max_tries: 0,
-      parameters: { db_conn_id: "pg", bucket: "lava-bench", key, schema: "public", table: TARGET, mode: "truncate", jinja: false, args: ["FORMAT csv", "DELIMITER '|'"] },
-      globals: {},
-      state: {},
-      realm: "bench",
-      run_id: runId,
-      ts_dispatch: now,
-      ts_start: now,
-      ts_ustart: now,
-    },
-    realm: { realm: "bench", s3_payloads: "s3://lava-bench/payloads", s3_temp: "s3://lava-bench/tmp", config: {}, item: {} },
-    runDir: work,
-    s3tmp: `s3://lava-bench/tmp/bench/load/${runId}`,
-    dev: false,
-    ports,
-    config: new LavaConfig({}, {}),
-    log: silentLogger(),
-    render: async (t: string) => t,
-    signal: new AbortController().signal,
-  };
+  const parameters = { db_conn_id: "pg", bucket: "lava-bench", key, schema: "public", table: TARGET, mode: "truncate", jinja: false, args: ["FORMAT csv", "DELIMITER '|'"] };
+  const run = benchJobRun(ports, work, "bench/load", "db_from_s3", "--", parameters);
   const t0 = performance.now();
-  await dbFromS3Job.run(run as never);
+  await dbFromS3Job.run(run);
   const seconds = (performance.now() - t0) / 1000;
-  const rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024;
-  console.log(JSON.stringify({ seconds, rss }));
+  console.log(JSON.stringify({ seconds, rss: peakRssBytes() }));
   await ports.close();
   rmSync(work, { recursive: true, force: true });
 }
@@ -139,7 +98,7 @@ async function main(): Promise<void> {
       // Upload the files once, through the same ports the children use.
       const saved = { ...process.env };
       Object.assign(process.env, env);
-      const { ports } = await openPorts(backend as "local" | "aws", home);
+      const ports = await openBenchPorts(backend as "local" | "aws", home);
       await ports.objects.createBucket("lava-bench").catch(() => {});
       for (const [rows, file] of files) await ports.objects.put(`s3://lava-bench/load/${rows}.csv`, Bun.file(file));
       await ports.close();

@@ -9,11 +9,12 @@
  * Needs PostgreSQL on 127.0.0.1:5432 (trust, db `test`) and psql. Each job runs in its own process so its
  * peak RSS is its own.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { stats } from "./paired.ts";
+import { benchJobRun, openBenchPorts, peakRssBytes } from "./job-child.ts";
 
 const TABLE = "lava_bench_sql";
 const args = process.argv.slice(2);
@@ -29,65 +30,16 @@ if (args[0] === "--child") {
 
 /** Runs one job in this process and prints {seconds, rss, bytes} as JSON. */
 async function child(rows: number, backend: "local" | "aws"): Promise<void> {
-  const { LavaConfig } = await import("../src/core/config.ts");
-  const { silentLogger } = await import("../src/core/log.ts");
-  const { realmTable } = await import("../src/core/names.ts");
   const { sqliJob } = await import("../src/handlers/sqli.ts");
   const work = mkdtempSync(join(tmpdir(), "lava-bench-sql-"));
-  // The connection and its password live in local tables either way; only the object store changes.
-  const local = await (await import("../src/adapters/local/index.ts")).openLocalPorts({ home: join(work, "home") });
-  const aws = backend === "aws" ? await (await import("../src/adapters/aws/index.ts")).openAwsPorts({ env: process.env as Record<string, string> }) : undefined;
-  const ports = aws ? { ...local, objects: aws.objects, close: async () => (await aws.close(), await local.close()) } : local;
+  const ports = await openBenchPorts(backend, join(work, "home"));
   await ports.objects.createBucket("lava-bench").catch(() => {});
-  await ports.tables.createTable({ name: realmTable("bench", "connections"), hash: "conn_id" }).catch(() => {});
-  await ports.tables.put(realmTable("bench", "connections"), {
-    conn_id: "pg",
-    type: "postgres",
-    enabled: true,
-    host: "127.0.0.1",
-    port: 5432,
-    database: "test",
-    user: "postgres",
-    password: "/bench/pg",
-  });
-  local.local.putParameter("/bench/pg", "x", { secure: true });
-  const now = new Date();
-  const runId = crypto.randomUUID();
-  const run = {
-    job: {
-      job_id: "bench/sql",
-      type: "sqli",
-      worker: "core",
-      payload: `SELECT * FROM ${TABLE} ORDER BY id LIMIT ${rows}`,
-      owner: "",
-      description: "",
-      enabled: true,
-      max_tries: 0,
-      parameters: { conn_id: "pg", jinja: false, doublequote: true },
-      globals: {},
-      state: {},
-      realm: "bench",
-      run_id: runId,
-      ts_dispatch: now,
-      ts_start: now,
-      ts_ustart: now,
-    },
-    realm: { realm: "bench", s3_payloads: "s3://lava-bench/payloads", s3_temp: "s3://lava-bench/tmp", config: {}, item: {} },
-    runDir: work,
-    s3tmp: `s3://lava-bench/tmp/bench/sql/${runId}`,
-    dev: false,
-    ports,
-    config: new LavaConfig({}, {}),
-    log: silentLogger(),
-    render: async (t: string) => t,
-    signal: new AbortController().signal,
-  };
+  const run = benchJobRun(ports, work, "bench/sql", "sqli", `SELECT * FROM ${TABLE} ORDER BY id LIMIT ${rows}`, { conn_id: "pg", jinja: false, doublequote: true });
   const t0 = performance.now();
-  const result = (await sqliJob.run(run as never)) as { output: Record<string, string[]> };
+  const result = (await sqliJob.run(run)) as { output: Record<string, string[]> };
   const seconds = (performance.now() - t0) / 1000;
   const head = await ports.objects.head(result.output["0"]![0]!);
-  const rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024;
-  console.log(JSON.stringify({ seconds, rss, bytes: head?.size ?? 0 }));
+  console.log(JSON.stringify({ seconds, rss: peakRssBytes(), bytes: head?.size ?? 0 }));
   await ports.close();
   rmSync(work, { recursive: true, force: true });
 }
