@@ -161,22 +161,10 @@ function dumpNested(
   hide?: (key: string, value: unknown) => string | undefined,
 ): void {
   const write = (value: unknown, width: number, depth: number): void => {
-    if (value === null || value === undefined || typeof value !== "object" || value instanceof Date) {
-      if (out.full && typeof value === "string") return out.skipString(value);
-      return out.put(dumpValue(value, indent, ""));
-    }
-    if (value instanceof Uint8Array) throw new TypeError("Object of type bytes is not JSON serializable");
-    if (typeof (value as { isoformat?: unknown }).isoformat === "function") return out.put(dumpValue(value, indent, ""));
+    if (writeLeaf(out, value, indent)) return;
     if (depth >= RECURSION_LIMIT) throw TOO_DEEP_TO_RECURSE;
     const inner = width + (indent ?? 0);
-    const isArray = Array.isArray(value);
-    let entries: [string | undefined, unknown][] = isArray
-      ? (value as unknown[]).map((v) => [undefined, v])
-      : Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    if (sortKeys && !isArray && Object.getPrototypeOf(value) === Object.prototype) {
-      entries = entries.sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0));
-    }
-    const [open, close] = isArray ? ["[", "]"] : ["{", "}"];
+    const { entries, open, close } = containerOf(value as object, sortKeys);
     if (entries.length === 0) return out.put(open + close);
     out.put(open);
     // dumpBounded decides every entry's shown value before writing the first: hide is pure, so no difference.
@@ -195,6 +183,34 @@ function dumpNested(
     out.put(close);
   };
   write(root, 0, 0);
+}
+
+/**
+ * Writes `value` whole when it is not a container to walk (a scalar, a date, a datetime) and says so; a
+ * string past the budget is only counted. Bytes are refused, as Python's json refuses them.
+ */
+function writeLeaf(out: BoundedText, value: unknown, indent: number | undefined): boolean {
+  if (value === null || value === undefined || typeof value !== "object" || value instanceof Date) {
+    if (out.full && typeof value === "string") out.skipString(value);
+    else out.put(dumpValue(value, indent, ""));
+    return true;
+  }
+  if (value instanceof Uint8Array) throw new TypeError("Object of type bytes is not JSON serializable");
+  if (typeof (value as { isoformat?: unknown }).isoformat !== "function") return false;
+  out.put(dumpValue(value, indent, ""));
+  return true;
+}
+
+/** A list's or mapping's entries in writing order (keys sorted with `sortKeys`) and its brackets. */
+function containerOf(value: object, sortKeys: boolean): { entries: [string | undefined, unknown][]; open: string; close: string } {
+  const isArray = Array.isArray(value);
+  let entries: [string | undefined, unknown][] = isArray
+    ? (value as unknown[]).map((v) => [undefined, v])
+    : Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  if (sortKeys && !isArray && Object.getPrototypeOf(value) === Object.prototype) {
+    entries = entries.sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0));
+  }
+  return isArray ? { entries, open: "[", close: "]" } : { entries, open: "{", close: "}" };
 }
 
 /** A newline and N spaces, for the widths of the first 16 levels of 4-space indentation. */
@@ -269,21 +285,9 @@ function dumpBounded(
   }
 
   function writeValue(value: unknown, width: number): void {
-    if (value === null || value === undefined || typeof value !== "object" || value instanceof Date) {
-      if (out.full && typeof value === "string") return out.skipString(value);
-      return out.put(dumpValue(value, indent, ""));
-    }
-    if (value instanceof Uint8Array) throw new TypeError("Object of type bytes is not JSON serializable");
-    if (typeof (value as { isoformat?: unknown }).isoformat === "function") return out.put(dumpValue(value, indent, ""));
+    if (writeLeaf(out, value, indent)) return;
     const inner = width + (indent ?? 0);
-    const isArray = Array.isArray(value);
-    let entries: [string | undefined, unknown][] = isArray
-      ? (value as unknown[]).map((v) => [undefined, v])
-      : Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    if (sortKeys && !isArray && Object.getPrototypeOf(value) === Object.prototype) {
-      entries = entries.sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0));
-    }
-    const [open, close] = isArray ? ["[", "]"] : ["{", "}"];
+    const { entries, open, close } = containerOf(value as object, sortKeys);
     if (entries.length === 0) return out.put(open + close);
     out.put(open);
     // Pushed in reverse: the stack gives them back in writing order.
