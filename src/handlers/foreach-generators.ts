@@ -26,6 +26,7 @@ import { NotFoundError, parseS3Uri } from "../ports/index.ts";
 import { getSqlConnection } from "../connectors/sql.ts";
 import { isPlainObject } from "./common.ts";
 import { intParameter } from "./orchestration.ts";
+import { csvRows, textLines } from "./csv-reader.ts";
 
 export type Values = Record<string, unknown>;
 
@@ -122,7 +123,8 @@ const GENERATORS: Record<string, Generator> = {
     async *values(spec, run) {
       const filename = String(spec.filename);
       let lineno = 0;
-      for await (const line of lines(await openSource(run, filename))) {
+      // Lines as Python's text-mode iteration gives them (ending in \n, which JSON.parse ignores).
+      for await (const line of textLines(await openSource(run, filename))) {
         lineno++;
         let d: unknown;
         try {
@@ -254,102 +256,11 @@ async function openSource(run: JobRun, filename: string): Promise<ReadableStream
   return Bun.file(path).stream();
 }
 
-/** Text lines of a UTF-8 stream (\n, \r\n or \r), without their ends; stops reading when the consumer does. */
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  let carry = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      carry += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      let at: number;
-      while ((at = carry.search(/\r\n|\n|\r/)) >= 0) {
-        // A lone \r at the end of a chunk may be the first half of \r\n.
-        if (carry[at] === "\r" && at === carry.length - 1 && !done) break;
-        const end = carry.startsWith("\r\n", at) ? at + 2 : at + 1;
-        yield carry.slice(0, at);
-        carry = carry.slice(end);
-      }
-      if (done) break;
-    }
-    if (carry) yield carry;
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-}
-
 /**
- * Records of a CSV stream as Python's csv.reader reads them with the default (excel) dialect: `,`
- * delimiter, `"` quotes with doubled quotes inside, a quote inside an unquoted field kept as text,
- * records ended by \n, \r\n or \r (inside quotes they are part of the field), a blank line an empty record.
- * Hand-written: no CSV package is a dependency, and these are Python's rules, not RFC 4180's.
+ * Records of a CSV stream as Python's csv.DictReader reads them underneath (csv.reader, excel dialect, on
+ * the file in text mode): the one Python-compatible reader, ./csv-reader.ts.
  */
 export async function* csvRecords(stream: ReadableStream<Uint8Array>): AsyncGenerator<string[]> {
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  let record: string[] = [];
-  let field = "";
-  // start: before a field; plain: unquoted field; quoted: inside quotes; quote: a quote seen inside quotes; cr: after \r
-  let state: "start" | "plain" | "quoted" | "quote" | "cr" = "start";
-  let fieldStarted = false;
-  const endField = () => {
-    record.push(field);
-    field = "";
-    fieldStarted = false;
-  };
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
-      const out: string[][] = [];
-      const endRecord = () => {
-        if (fieldStarted || record.length) endField();
-        out.push(record);
-        record = [];
-      };
-      for (const c of text) {
-        if (state === "cr") {
-          state = "start";
-          if (c === "\n") continue;
-        }
-        if (state === "quoted") {
-          if (c === '"') state = "quote";
-          else field += c;
-          continue;
-        }
-        if (state === "quote") {
-          if (c === '"') {
-            field += '"';
-            state = "quoted";
-            continue;
-          }
-          state = "plain"; // after the closing quote: the rest of the field is text
-        }
-        if (c === ",") {
-          fieldStarted = true;
-          endField();
-          state = "start";
-        } else if (c === "\n" || c === "\r") {
-          endRecord();
-          state = c === "\r" ? "cr" : "start";
-        } else if (c === '"' && state === "start") {
-          fieldStarted = true;
-          state = "quoted";
-        } else {
-          fieldStarted = true;
-          field += c;
-          state = "plain";
-        }
-      }
-      if (done) {
-        if (state === "quoted") throw new JobFailure("csv: unexpected end of data inside a quoted field");
-        if (fieldStarted || record.length) endRecord();
-      }
-      for (const r of out) yield r;
-      if (done) return;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
+  // The default quoting (MINIMAL) gives strings only.
+  for await (const row of csvRows(stream, {})) yield row as string[];
 }

@@ -4,7 +4,7 @@
  * same options. Rows, errors and the chunking of the stream must not matter.
  */
 import { describe, expect, test } from "bun:test";
-import { csvRows, type ReaderOptions } from "../../src/handlers/loaders/csv-reader.ts";
+import { csvRows, type ReaderOptions } from "../../src/handlers/csv-reader.ts";
 import { needs } from "../support/availability.ts";
 import { pythonPresent, runPython } from "../support/python.ts";
 

@@ -10,7 +10,7 @@
  */
 import { errorText } from "../../core/error-text.ts";
 import { copyArgs, isRunt, Loader, LoadError, objectBytes, objectList, type LoadRequest } from "./base.ts";
-import { csvRows, READER_QUOTING, type Cell, type ReaderOptions, type ReaderQuoting } from "./csv-reader.ts";
+import { csvRows, READER_QUOTING, type Cell, type ReaderOptions, type ReaderQuoting } from "../csv-reader.ts";
 
 const COPY_PARAMS: ReadonlySet<string> = new Set(["DELIMITER", "DOUBLEQUOTE", "ESCAPECHAR", "GZIP", "HEADER", "MANIFEST", "QUOTECHAR", "QUOTING"]);
 

@@ -12,7 +12,7 @@
  * Cells: strings; with QUOTE_NONNUMERIC every unquoted field is a Python float (a number).
  */
 
-import { strRepr } from "../../jinja/values.ts";
+import { strRepr } from "../jinja/values.ts";
 
 /** Python 3.11's QUOTE_* names (3.12's STRINGS and NOTNULL do not exist there). */
 export type ReaderQuoting = "MINIMAL" | "ALL" | "NONNUMERIC" | "NONE";
