@@ -5,23 +5,17 @@ import { DATEUTIL_MODULE, PARSER_MODULE } from "./dateutil.ts";
 import { DATETIME_CLASS, DATE_CLASS, TIMEDELTA_CLASS, TIME_CLASS } from "./datetime.ts";
 import { PyError, typeError, valueError } from "./errors.ts";
 import { RE_MODULE } from "./pyre.ts";
+import { InvalidS3NameError, s3Split as splitS3Name } from "../ports/objects.ts";
 import { MISSING, PyFunction, PyNamespace, PyObject, REQUIRED, bindArgs, isString, iterate, pyfn, strValue, tuple, typeName } from "./values.ts";
 
-/** lava's s3_split: accepts `s3://b/k`, `s3:b/k`, `/b/k` and `b/k`; the key loses leading/trailing `/`. */
+/** lava's s3_split (src/ports/objects.ts), its refusal as Python's ValueError. */
 export function s3Split(s: string): [string, string] {
-  let rest = s;
-  for (const p of ["s3://", "s3:"]) {
-    if (rest.startsWith(p)) {
-      rest = rest.slice(p.length);
-      break;
-    }
+  try {
+    return splitS3Name(s);
+  } catch (err) {
+    if (err instanceof InvalidS3NameError) throw valueError(err.message);
+    throw err;
   }
-  const trimmed = rest.replace(/^\/+|\/+$/g, "");
-  const slash = trimmed.indexOf("/");
-  const bucket = slash < 0 ? trimmed : trimmed.slice(0, slash);
-  if (!bucket) throw valueError(`Invalid S3 object name: ${rest}`);
-  const key = slash < 0 ? "" : trimmed.slice(slash + 1).replace(/^\/+|\/+$/g, "");
-  return [bucket, key];
 }
 
 /** s3_split's argument: it calls `s.startswith`, so a non-str fails with AttributeError. */

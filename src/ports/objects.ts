@@ -73,6 +73,30 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
   return { bucket: m[1]!, key: m[2]! };
 }
 
+/** An S3 object name lava's s3_split cannot take apart (no bucket). */
+export class InvalidS3NameError extends Error {
+  override name = "InvalidS3NameError";
+}
+
+/**
+ * The original's `s3_split`, which templates (`utils.s3bucket`/`s3key`) and db_from_s3 manifests use:
+ * `s3://b/k`, `s3:b/k`, `/b/k` and `b/k`; the key loses leading and trailing `/`.
+ */
+export function s3Split(s: string): [string, string] {
+  let rest = s;
+  for (const p of ["s3://", "s3:"]) {
+    if (rest.startsWith(p)) {
+      rest = rest.slice(p.length);
+      break;
+    }
+  }
+  const trimmed = rest.replace(/^\/+|\/+$/g, "");
+  const slash = trimmed.indexOf("/");
+  const bucket = slash < 0 ? trimmed : trimmed.slice(0, slash);
+  if (!bucket) throw new InvalidS3NameError(`Invalid S3 object name: ${rest}`);
+  return [bucket, slash < 0 ? "" : trimmed.slice(slash + 1).replace(/^\/+|\/+$/g, "")];
+}
+
 export function s3Uri(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;
 }

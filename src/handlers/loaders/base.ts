@@ -12,6 +12,7 @@
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { SqlResult, SqlSession } from "../../ports/index.ts";
+import { InvalidS3NameError, s3Split as splitS3Name } from "../../ports/objects.ts";
 import { errorText } from "../../core/error-text.ts";
 import type { JobRun } from "../../core/job-contract.ts";
 import type { AwsConnection } from "../../connectors/aws.ts";
@@ -157,19 +158,14 @@ export function copyArgs(args: string[] | undefined, allowed: ReadonlySet<string
   return dict;
 }
 
-/** The original's s3_split of a manifest URL: `s3://b/k`, `s3:b/k`, `/b/k` or `b/k`. */
+/** The original's s3_split of a manifest URL (src/ports/objects.ts), its refusal as a load error. */
 function s3Split(s: string): [string, string] {
-  for (const p of ["s3://", "s3:"]) {
-    if (s.startsWith(p)) {
-      s = s.slice(p.length);
-      break;
-    }
+  try {
+    return splitS3Name(s);
+  } catch (err) {
+    if (err instanceof InvalidS3NameError) throw new LoadError(err.message);
+    throw err;
   }
-  const t = s.replace(/^\/+|\/+$/g, "");
-  const slash = t.indexOf("/");
-  const bucket = slash < 0 ? t : t.slice(0, slash);
-  if (!bucket) throw new LoadError(`Invalid S3 object name: ${s}`);
-  return [bucket, slash < 0 ? "" : t.slice(slash + 1).replace(/^\/+|\/+$/g, "")];
 }
 
 /** The objects a Redshift-style manifest (`{"entries": [{"url": ...}, ...]}`) lists. */
