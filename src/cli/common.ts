@@ -48,9 +48,10 @@ export function str(value: unknown): string | undefined {
 }
 
 /** `-r/--realm`, else `$LAVA_REALM`; a usage error when neither is set. */
-export function realmFrom(args: CommonOptions, env: NodeJS.ProcessEnv = process.env): string {
+/** `-r` or LAVA_REALM; without either a usage error, worded as `missing` (commands keep the original's words). */
+export function realmFrom(args: CommonOptions, env: NodeJS.ProcessEnv = process.env, missing = "a realm is needed: use -r/--realm or set LAVA_REALM"): string {
   const realm = str(args.realm) ?? str(env.LAVA_REALM);
-  if (!realm) throw new UsageError("a realm is needed: use -r/--realm or set LAVA_REALM");
+  if (!realm) throw new UsageError(missing);
   return realm;
 }
 

@@ -22,7 +22,7 @@ export default defineCommand({
     ...loggingArgs,
   },
   async run({ args }) {
-    const realm = realmFromOrUsage(args as CommonOptions);
+    const realm = realmFrom(args as CommonOptions, process.env, "Lava realm must be specified");
     const config = new LavaConfig();
     const delaySeconds = delayArg(str(args.delay), config.int("SQS_MAX_DELAY_MINS"));
     const positionals = positionalArgs(args);
@@ -89,13 +89,6 @@ export default defineCommand({
   },
 });
 
-function realmFromOrUsage(args: CommonOptions): string {
-  try {
-    return realmFrom(args);
-  } catch {
-    throw new UsageError("Lava realm must be specified");
-  }
-}
 
 /** `-d`: a duration rounded to whole seconds, 0..maxMinutes×60. */
 export function delayArg(text: string | undefined, maxMinutes: number): number {

@@ -28,13 +28,6 @@ function stateIdFrom(args: { _: string[] } & Record<string, unknown>): string {
   return stateId;
 }
 
-function realmOrUsage(args: CommonOptions): string {
-  try {
-    return realmFrom(args);
-  } catch {
-    throw new UsageError("Lava realm must be specified via -r, --realm or LAVA_REALM environment variable.");
-  }
-}
 
 /** `-p KEY=VALUE` pairs into a flat map of strings (no dotted nesting: the original's StoreNameValuePair). */
 export function paramPairs(pairs: string[]): Record<string, string> | undefined {
@@ -62,7 +55,7 @@ const put = defineCommand({
   },
   async run({ args }) {
     const stateId = stateIdFrom(args);
-    const realm = realmOrUsage(args as CommonOptions);
+    const realm = realmFrom(args as CommonOptions, process.env, "Lava realm must be specified via -r, --realm or LAVA_REALM environment variable.");
     const pairs = listArg(args, "param");
     const text = args.value as string | undefined;
     if (pairs.length && text !== undefined) throw new UsageError("argument -v/--value: not allowed with argument -p/--param");
@@ -93,7 +86,7 @@ const get = defineCommand({
   },
   async run({ args }) {
     const stateId = stateIdFrom(args);
-    const realm = realmOrUsage(args as CommonOptions);
+    const realm = realmFrom(args as CommonOptions, process.env, "Lava realm must be specified via -r, --realm or LAVA_REALM environment variable.");
     const read = await withPorts(args as CommonOptions, (ports) => readState(ports, realm, stateId), { realm, readOnly: true });
     if (!read && !args["ignore-missing"]) throw new LavaError(`${stateId}: No such state_id`);
     const jinja = await import("../../jinja/index.ts");
