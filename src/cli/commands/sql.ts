@@ -23,7 +23,7 @@ import { connectionError } from "../../connectors/params.ts";
 import type { SqlDialect } from "../../connectors/types.ts";
 import { QUOTING_STYLES, type Quoting } from "../../handlers/sql/csv.ts";
 import { LavaSqlError, runLavaSql, SQL_FORMATS, type LavaSqlOptions, type SqlFormat, type SqlSource } from "../../handlers/sql/lava-sql.ts";
-import { backendArgs, loggerFrom, loggingArgs, portsFrom, readRealmConfig, str, type CommonOptions } from "../common.ts";
+import { backendArgs, loggerFrom, loggingArgs, portsFrom, readRealmConfig, realmFrom, str, type CommonOptions } from "../common.ts";
 import { positionalArgs } from "../parse.ts";
 
 const PROG = "lava-sql";
@@ -56,8 +56,7 @@ export default defineCommand({
   async run({ args }) {
     const connId = str(args["conn-id"]);
     if (connId === undefined) throw new UsageError("the following arguments are required: -c/--conn-id");
-    const realm = str(args.realm) ?? str(process.env.LAVA_REALM);
-    if (!realm) throw new UsageError("Lava realm must be specified via -r, --realm or LAVA_REALM environment variable.");
+    const realm = realmFrom(args as CommonOptions, process.env, "Lava realm must be specified via -r, --realm or LAVA_REALM environment variable.");
     const files = positionalArgs(args);
     const log = loggerFrom(args as CommonOptions, { program: PROG, realm });
     let ports: Ports | undefined;
