@@ -10,6 +10,7 @@ import { defineCommand } from "./index.ts";
 import { createInterface } from "node:readline/promises";
 import { UsageError } from "../../core/errors.ts";
 import { str } from "../common.ts";
+import { fnmatchRegExp } from "../../core/fnmatch.ts";
 
 const IMAGE_LIMIT = 5;
 const UPDATE_POLL_MS = 15_000;
@@ -37,27 +38,9 @@ export interface StackRow {
   parameterKeys: string[];
 }
 
-/** Shell-style glob (`*`, `?`, `[...]`) as a whole-string regular expression. */
-export function globToRegExp(glob: string): RegExp {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === "*") re += ".*";
-    else if (c === "?") re += ".";
-    else if (c === "[") {
-      const end = glob.indexOf("]", i + 1);
-      if (end < 0) re += "\\[";
-      else {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\/]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
-}
-
+/** As the original's `fnmatchcase` of each pattern; no patterns match everything. */
 export function matchesAny(name: string, patterns: string[]): boolean {
-  return patterns.length === 0 || patterns.some((p) => globToRegExp(p).test(name));
+  return patterns.length === 0 || patterns.some((p) => fnmatchRegExp(p).test(name));
 }
 
 /** A plain text table (the original used tabulate's fancy_grid; the content is the same). */
