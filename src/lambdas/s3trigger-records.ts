@@ -113,7 +113,6 @@ export function prefixWalk(key: string): string[] {
   return walk;
 }
 
-export { fnmatch };
 
 type Condition = (info: S3EventInfo, arg: unknown) => boolean;
 

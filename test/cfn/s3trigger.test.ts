@@ -1,6 +1,7 @@
 /** Pure parts of the s3trigger lambda: record extraction, prefix walk, conditions, trigger validation. */
 import { describe, expect, test } from "bun:test";
-import { TtlCache, extractRecords, failedCondition, fnmatch, prefixWalk, unquotePlus, validateTrigger } from "../../src/lambdas/s3trigger-records.ts";
+import { TtlCache, extractRecords, failedCondition, prefixWalk, unquotePlus, validateTrigger } from "../../src/lambdas/s3trigger-records.ts";
+import { fnmatch } from "../../src/core/fnmatch.ts";
 
 const notification = {
   eventSource: "aws:s3",
