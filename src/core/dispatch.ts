@@ -6,7 +6,7 @@ import type { Ports } from "../ports/index.ts";
 import { workerQueueName } from "./names.ts";
 import { jobSpecFromItem, loadJobSpec, readJobItems } from "./job-spec.ts";
 import { BatchSendError } from "../ports/errors.ts";
-import { isoLocal, pyJsonDumps, pyJsonString, truncateToSeconds } from "./pyformat.ts";
+import { isoLocal, isoUtc, pyJsonDumps, pyJsonString, truncateToSeconds } from "./pyformat.ts";
 import type { AugmentedJob } from "./job-contract.ts";
 
 /** The dispatch message body. Keys appear in this order; `parameters`/`globals` only when non-empty. */
@@ -81,11 +81,6 @@ function bodyTail(msg: DispatchMessage): string {
   return (msg.parameters ? `, "parameters": ${pyJsonDumps(msg.parameters)}` : "") + (msg.globals ? `, "globals": ${pyJsonDumps(msg.globals)}` : "");
 }
 
-/** `2026-11-27T07:42:06+00:00`: a UTC time as Python's `astimezone(UTC).isoformat()` writes it. */
-function isoUtc(date: Date): string {
-  const ms = date.getUTCMilliseconds();
-  return `${date.toISOString().slice(0, 19)}${ms ? `.${ms.toString().padStart(3, "0")}000` : ""}+00:00`;
-}
 
 /**
  * The globals a run passes to the runs it dispatches (the `dispatch` job type and action): all of its globals,

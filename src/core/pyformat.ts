@@ -27,6 +27,12 @@ export function isoLocal(date: Date): string {
   );
 }
 
+/** ISO 8601 in UTC as Python's `astimezone(timezone.utc).isoformat()` writes it (`2026-11-27T07:42:06+00:00`). */
+export function isoUtc(date: Date): string {
+  const ms = date.getUTCMilliseconds();
+  return `${date.toISOString().slice(0, 19)}${ms ? `.${ms.toString().padStart(3, "0")}000` : ""}+00:00`;
+}
+
 /** Naive UTC `YYYY-MM-DDTHH:MM:SS`: the events table's sort-key format (no zone, no fraction). */
 export function naiveUtc(date: Date): string {
   return date.toISOString().slice(0, 19);
