@@ -336,6 +336,30 @@ describe("foreach", () => {
   });
 });
 
+describe("foreach local sources stay inside the run directory (docs/SECURITY.md, foreach sources)", () => {
+  test("a symlink or ../ out of the run directory is refused before anything is read, even when the target is valid jsonl", async () => {
+    const outside = join(realm.home, "outside.jsonl");
+    await Bun.write(outside, '{"stolen": 1}\n');
+    await realm.putJob(job("f/child"));
+    await realm.putJob(job("f/link", { type: "cmd", payload: `ln -s ${outside} link.jsonl`, parameters: { jinja: false } }));
+    await realm.putJob(job("fe/via-link", { type: "foreach", payload: "f/child", parameters: { foreach: { type: "jsonl", filename: "link.jsonl" } } }));
+    await realm.putJob(job("ref/chain-link", { type: "chain", payload: ["f/link", "fe/via-link"] }));
+    // The run directory's parent is the worker's area: a valid file there is still outside the run.
+    await realm.putJob(job("f/up", { type: "cmd", payload: `cp ${outside} ../up.jsonl`, parameters: { jinja: false } }));
+    await realm.putJob(job("fe/via-dotdot", { type: "foreach", payload: "f/child", parameters: { foreach: { type: "jsonl", filename: "../up.jsonl" } } }));
+    await realm.putJob(job("ref/chain-up", { type: "chain", payload: ["f/up", "fe/via-dotdot"] }));
+    const link = await dispatch("ref/chain-link");
+    const up = await dispatch("ref/chain-up");
+    await runBatch();
+    expect(probes).toEqual([]);
+    for (const [id, runId, name] of [["fe/via-link", link, "link.jsonl"], ["fe/via-dotdot", up, "../up.jsonl"]] as const) {
+      const it = await item(id, runId);
+      const info = (it!.log as Item[]).at(-1)!.info as Record<string, unknown>;
+      expect([id, it!.status, info.error]).toEqual([id, "failed", `${name}: local files must be inside the run directory`]);
+    }
+  });
+});
+
 describe("bad input: a clear failed event before any child runs, and the worker keeps serving", () => {
   test("every case in one batch", async () => {
     await realm.putJob(job("ok/a"));
